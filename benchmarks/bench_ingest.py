@@ -1,0 +1,137 @@
+"""Ingestion: 100k synthetic posts through the store's upsert, beside raw sqlite3.
+
+Both paths write the same rows into a fresh, migrated SQLite file in the same run, so
+the ratio says what the store's idempotent upsert (author rows, week computation,
+hashing, ON CONFLICT, RETURNING) costs over the fastest plain insert. With
+COHESION_BENCH_DATABASE_URL (or COHESION_TEST_DATABASE_URL) set, the upsert is also
+measured on that PostgreSQL server, in a scratch schema that is dropped afterwards.
+
+Run: `python benchmarks/bench_ingest.py [--posts N]`; the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text  # noqa: E402
+
+from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+from store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
+from store.text import content_hash  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+WORDS = "county commission meeting budget road school board vote clerk sheriff park library".split()
+
+
+def synthetic_posts(n: int) -> list[PostRecord]:
+    t0 = datetime(2026, 9, 1, tzinfo=UTC)
+    return [
+        PostRecord(
+            platform="mastodon",
+            external_id=str(1_000_000 + i),
+            text=" ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(25)) + f" #{i}",
+            created_at=t0 + timedelta(seconds=37 * i),
+            url=f"https://example.social/@u{i % 5000}/{1_000_000 + i}",
+            author_pseudonym=f"{(i % 5000):024x}",
+            engagement={"favourites": i % 13, "reblogs": i % 3},
+            places=["Olathe"] if i % 4 == 0 else [],
+        )
+        for i in range(n)
+    ]
+
+
+def time_upsert(url: str, posts: list[PostRecord], batch: int = 5000) -> float:
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    start = time.perf_counter()
+    for offset in range(0, len(posts), batch):
+        with session_scope(factory) as session:
+            upsert_posts(session, posts[offset : offset + batch], "America/Chicago")
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def time_raw_sqlite(path: Path, posts: list[PostRecord], batch: int = 5000) -> float:
+    """The same rows and columns with sqlite3.executemany: no authors, no conflict check."""
+    zone = ZoneInfo("America/Chicago")
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, platform TEXT, external_id TEXT, url TEXT,"
+        " author TEXT, created_at TEXT, week_start TEXT, collected_at TEXT, text TEXT,"
+        " content_hash TEXT, engagement TEXT, places TEXT, UNIQUE(platform, external_id))"
+    )
+    now = datetime.now(UTC).isoformat()
+    start = time.perf_counter()
+    for offset in range(0, len(posts), batch):
+        rows = [
+            (p.platform, p.external_id, p.url, p.author_pseudonym, p.created_at.isoformat(),
+             week_start(p.created_at, zone).isoformat(), now, p.text, content_hash(p.text),
+             json.dumps(p.engagement), json.dumps(p.places))
+            for p in posts[offset : offset + batch]
+        ]
+        connection.executemany(
+            "INSERT INTO posts (platform, external_id, url, author, created_at, week_start,"
+            " collected_at, text, content_hash, engagement, places)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        connection.commit()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    args = parser.parse_args()
+    posts = synthetic_posts(args.posts)
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        upsert_s = time_upsert(f"sqlite:///{tmp}/store.db", posts)
+        raw_s = time_raw_sqlite(Path(tmp) / "raw.db", posts)
+        again_s = time_upsert(f"sqlite:///{tmp}/store.db", posts)
+    results["sqlite_upsert_rows_per_s"] = args.posts / upsert_s
+    results["sqlite_reupsert_rows_per_s"] = args.posts / again_s
+    results["raw_sqlite3_executemany_rows_per_s"] = args.posts / raw_s
+    pg_url = os.environ.get("COHESION_BENCH_DATABASE_URL") or os.environ.get(
+        "COHESION_TEST_DATABASE_URL"
+    )
+    if pg_url:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(pg_url)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in pg_url else "?"
+        try:
+            pg_s = time_upsert(f"{pg_url}{sep}options={quote(f'-csearch_path={schema}')}", posts)
+            results["postgresql_upsert_rows_per_s"] = args.posts / pg_s
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    print(f"ingestion of {args.posts:,} posts")
+    for name, value in results.items():
+        print(f"  {name:40s} {value:12,.0f}")
+    print(json.dumps({"benchmark": "ingest", "posts": args.posts, "results": results}))
+
+
+if __name__ == "__main__":
+    main()

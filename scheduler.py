@@ -1,0 +1,1 @@
+"""APScheduler jobs: nightly crawl and classify, weekly report, retention purge."""

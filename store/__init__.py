@@ -1,0 +1,21 @@
+"""The SQL store: models, engine, idempotent writes, trend queries, migrations.
+
+A leaf package: it knows no crawler and no model.
+"""
+
+from store.engine import DatabaseError, make_engine, make_session_factory, session_scope
+from store.posts import InvalidPostError, PostRecord, UpsertResult, upsert_posts
+from store.pseudonyms import Pseudonymiser, PseudonymKeyError
+
+__all__ = [
+    "DatabaseError",
+    "InvalidPostError",
+    "PostRecord",
+    "PseudonymKeyError",
+    "Pseudonymiser",
+    "UpsertResult",
+    "make_engine",
+    "make_session_factory",
+    "session_scope",
+    "upsert_posts",
+]

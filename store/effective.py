@@ -1,0 +1,227 @@
+"""Effective labels: what the store believes about a post, in one SQL-level rule.
+
+A post's effective labels are the current model's classification, overridden by the
+latest analyst review of that post when one exists:
+
+| latest review | flags                                 | targets, narratives, threat targets |
+|---------------|---------------------------------------|-------------------------------------|
+| none          | the active model's flags              | the active model's tags             |
+| confirm       | the flags of the classification the analyst reviewed (the active model's when the review names none) | that classification's tags |
+| escalate      | as confirm                            | as confirm                          |
+| reject        | none                                  | none                                |
+| correct       | `corrected_labels["flags"]`           | `corrected_labels["targets"]`, `["narratives"]`, `["threat_targets"]`; a key that is absent falls back to the reviewed classification's tags of that kind |
+
+"Latest" is the newest `created_at`, ties broken by the higher id (reviews are
+append-only). A review of an older model's classification still counts: the analyst's
+decision is about the post, and outlives the model that prompted it.
+
+`effective_labels()` returns a subquery with one row per post in a week range, and
+`effective_tags()` one row per (post, kind, value) of posts whose effective label set
+is non-empty. Both are plain SELECTs built for SQLite and PostgreSQL (the only
+dialect-specific part is how a JSON array in `corrected_labels` is expanded), so trend
+queries aggregate them with GROUP BY in the database. The review app reuses them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.expression import type_coerce
+
+from store.models import LABELS, Classification, ClassificationTag, Post, Review
+
+TAG_KINDS: tuple[str, ...] = ("target", "narrative", "threat_target")
+# The label each tag kind details: a tag counts only while its label is flagged.
+TAG_LABEL: dict[str, str] = {"target": "hate", "narrative": "anti_government", "threat_target": "threat"}
+# Key of each tag kind in reviews.corrected_labels.
+CORRECTED_KEYS: dict[str, str] = {
+    "target": "targets",
+    "narrative": "narratives",
+    "threat_target": "threat_targets",
+}
+
+
+def json_array_values(dialect: str, column: Any, key: str) -> Any:
+    """A table-valued function with one `value` row per string in column[key]."""
+    if dialect == "postgresql":
+        path = type_coerce(column, JSONB)[key]
+        return func.jsonb_array_elements_text(path).table_valued("value")
+    if dialect == "sqlite":
+        return func.json_each(column, f"$.{key}").table_valued("value")
+    raise NotImplementedError(f"effective labels are written for SQLite and PostgreSQL, not {dialect}")
+
+
+def json_has_key(dialect: str, column: Any, key: str) -> Any:
+    if dialect == "postgresql":
+        return type_coerce(column, JSONB).has_key(key)
+    return func.json_type(column, f"$.{key}").is_not(None)
+
+
+def latest_reviews() -> Subquery:
+    """The latest review of each reviewed post."""
+    ranked = select(
+        Review.id.label("review_id"),
+        Review.post_id,
+        Review.decision,
+        Review.classification_id,
+        Review.corrected_labels,
+        func.row_number()
+        .over(partition_by=Review.post_id, order_by=(Review.created_at.desc(), Review.id.desc()))
+        .label("rank"),
+    ).subquery("ranked_reviews")
+    return (
+        select(ranked)
+        .where(ranked.c.rank == 1)
+        .subquery("latest_reviews")
+    )
+
+
+def effective_labels(
+    dialect: str,
+    model_version_id: int | None,
+    first_week: date | None = None,
+    last_week: date | None = None,
+) -> Subquery:
+    """One row per post (in the week range): its effective flags as 0/1 integers.
+
+    Columns: post_id, week_start, source_id, platform, author_id, created_at,
+    classification_id (the one whose tags apply, NULL when rejected), decision (of the
+    latest review, NULL when unreviewed), assessed (1 when classified by the active
+    model or reviewed), flag_<label> for each label, flagged.
+    """
+    model_id = model_version_id if model_version_id is not None else -1
+    active = Classification.__table__.alias("active_c")
+    reviewed = Classification.__table__.alias("reviewed_c")
+    review = latest_reviews()
+    decision = review.c.decision
+
+    def corrected_has(labels: tuple[str, ...]) -> Any:
+        values = json_array_values(dialect, review.c.corrected_labels, "flags")
+        return select(literal(1)).select_from(values).where(values.c.value.in_(labels)).exists()
+
+    def flag(label: str) -> Any:
+        model_flag = func.coalesce(reviewed.c[f"flag_{label}"], active.c[f"flag_{label}"])
+        return case(
+            (decision == "reject", 0),
+            (decision == "correct", case((corrected_has((label,)), 1), else_=0)),
+            (model_flag, 1),
+            else_=0,
+        ).label(f"flag_{label}")
+
+    model_flagged = func.coalesce(reviewed.c.flagged, active.c.flagged)
+    flagged = case(
+        (decision == "reject", 0),
+        (decision == "correct", case((corrected_has(LABELS), 1), else_=0)),
+        (model_flagged, 1),
+        else_=0,
+    ).label("flagged")
+    basis = case(
+        (decision == "reject", None),
+        else_=func.coalesce(reviewed.c.id, active.c.id),
+    ).label("classification_id")
+    assessed = case(
+        (or_(active.c.id.is_not(None), review.c.review_id.is_not(None)), 1), else_=0
+    ).label("assessed")
+
+    query: Select[Any] = (
+        select(
+            Post.id.label("post_id"),
+            Post.week_start,
+            Post.source_id,
+            Post.platform,
+            Post.author_id,
+            Post.created_at,
+            basis,
+            decision.label("decision"),
+            review.c.corrected_labels,
+            assessed,
+            *(flag(label) for label in LABELS),
+            flagged,
+        )
+        .select_from(Post)
+        .outerjoin(
+            active,
+            and_(active.c.post_id == Post.id, active.c.model_version_id == model_id),
+        )
+        .outerjoin(review, review.c.post_id == Post.id)
+        .outerjoin(reviewed, reviewed.c.id == review.c.classification_id)
+    )
+    if first_week is not None:
+        query = query.where(Post.week_start >= first_week)
+    if last_week is not None:
+        query = query.where(Post.week_start <= last_week)
+    return query.subquery("effective")
+
+
+def effective_tags(dialect: str, labels: Subquery) -> Subquery:
+    """(post_id, kind, value) of the effective tags of the posts in `labels`.
+
+    A tag counts only while the label it details is effectively flagged (targets need
+    `hate`, narratives `anti_government`, threat targets `threat`): a neutral mention
+    of a group is not a flagged post targeting it, and a correction that removes
+    `threat` removes its threat targets too.
+    """
+    e = labels
+    label_flagged = or_(
+        *(
+            and_(ClassificationTag.kind == kind, e.c[f"flag_{label}"] == 1)
+            for kind, label in TAG_LABEL.items()
+        )
+    )
+    from_model = (
+        select(e.c.post_id, ClassificationTag.kind, ClassificationTag.value)
+        .select_from(e)
+        .join(ClassificationTag, ClassificationTag.classification_id == e.c.classification_id)
+        .where(
+            label_flagged,
+            or_(
+                e.c.decision.is_(None),
+                e.c.decision != "correct",
+                # A correction without this kind's key keeps the model's tags of that kind.
+                and_(
+                    *(
+                        or_(
+                            ClassificationTag.kind != kind,
+                            ~json_has_key(dialect, e.c.corrected_labels, key),
+                        )
+                        for kind, key in CORRECTED_KEYS.items()
+                    )
+                ),
+            ),
+        )
+    )
+    parts: list[Any] = [from_model]
+    for kind, key in CORRECTED_KEYS.items():
+        values = json_array_values(dialect, e.c.corrected_labels, key)
+        parts.append(
+            select(
+                e.c.post_id,
+                literal_column(f"'{kind}'").label("kind"),
+                values.c.value.label("value"),
+            )
+            .select_from(e)
+            .join(values, literal(True))
+            .where(e.c[f"flag_{TAG_LABEL[kind]}"] == 1, e.c.decision == "correct")
+        )
+    return union_all(*parts).subquery("effective_tags")
+
+
+def flag_sum(labels: Subquery, label: str | None = None) -> Any:
+    """SUM of a 0/1 flag column (the flagged column when label is None)."""
+    column = labels.c.flagged if label is None else labels.c[f"flag_{label}"]
+    return func.coalesce(func.sum(column), 0).cast(Integer)

@@ -1,0 +1,595 @@
+"""What the review app reads and writes: queues, one post, decisions, users, audit.
+
+The review app only renders what these functions return. A post's review status is
+its latest `reviews` row (the table is append-only): none = unreviewed, escalate =
+escalated, any other decision = reviewed. The caller owns the transaction, so a
+decision and its audit row are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from store.models import (
+    LABELS,
+    REVIEW_DECISIONS,
+    ROLES,
+    AuditLog,
+    Classification,
+    ClassificationTag,
+    ModelVersion,
+    Post,
+    Review,
+    Source,
+    User,
+)
+from store.types import utcnow
+
+QUEUES: tuple[str, ...] = ("priority", "uncertain", "calibration")
+STATUSES: tuple[str, ...] = ("unreviewed", "reviewed", "escalated", "all")
+CORRECTION_KEYS: tuple[str, ...] = ("flags", "targets", "narratives", "threat_targets")
+PAGE_SIZE = 25
+DEFAULT_THRESHOLD = 0.5
+# Posts whose score for some label is this close to its threshold are "uncertain".
+UNCERTAIN_MARGIN = 0.15
+MAX_NOTE_CHARS = 4000
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+
+
+class ReviewInputError(ValueError):
+    """A decision, filter or account request the store refuses; the message says why."""
+
+
+@dataclass(slots=True, frozen=True)
+class QueueFilters:
+    label: str | None = None
+    target: str | None = None
+    narrative: str | None = None
+    source: str | None = None
+    week: date | None = None
+    status: str = "unreviewed"
+
+    def __post_init__(self) -> None:
+        if self.label is not None and self.label not in LABELS:
+            raise ReviewInputError(f"unknown label {self.label!r} (labels: {', '.join(LABELS)})")
+        if self.status not in STATUSES:
+            raise ReviewInputError(f"unknown status {self.status!r} (use {', '.join(STATUSES)})")
+
+
+@dataclass(slots=True)
+class QueueItem:
+    post_id: int
+    priority: float
+    flags: list[str]
+    scores: dict[str, float]
+    platform: str
+    source: str | None
+    created_at: datetime
+    excerpt: str
+    status: str | None  # the latest decision, None when unreviewed
+    closeness: float | None = None
+
+
+@dataclass(slots=True)
+class QueuePage:
+    items: list[QueueItem]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(slots=True)
+class ReviewEntry:
+    at: datetime
+    username: str | None
+    decision: str
+    queue: str
+    note: str | None
+    corrected_labels: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class ThreadPost:
+    post_id: int
+    created_at: datetime
+    author: str | None
+    text: str
+    is_current: bool
+
+
+@dataclass(slots=True)
+class PostDetail:
+    post_id: int
+    platform: str
+    external_id: str
+    source: str | None
+    url: str | None
+    title: str | None
+    text: str
+    created_at: datetime
+    week_start: date
+    author: str | None
+    places: list[str]
+    classification_id: int | None = None
+    flags: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    priority: float = 0.0
+    model_name: str | None = None
+    reviews: list[ReviewEntry] = field(default_factory=list)
+    thread: list[ThreadPost] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class ReviewedExample:
+    """A post as a training example: the labels an analyst confirmed or corrected."""
+
+    post_id: int
+    text: str
+    flags: list[str]
+    targets: list[str]
+    narratives: list[str]
+    threat_targets: list[str]
+    decision: str
+
+
+@dataclass(slots=True, frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    last_login: datetime | None
+
+
+@dataclass(slots=True, frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    detail: dict[str, Any]
+    ip: str | None
+
+
+# --- queues -----------------------------------------------------------------------------
+
+def thresholds_of(model: ModelVersion | None) -> dict[str, float]:
+    raw = model.thresholds if model is not None else {}
+    out = {}
+    for label in LABELS:
+        value = raw.get(label) if isinstance(raw, Mapping) else None
+        out[label] = float(value) if isinstance(value, int | float) else DEFAULT_THRESHOLD
+    return out
+
+
+def _closeness(thresholds: Mapping[str, float]) -> ColumnElement[float]:
+    """The smallest |score - threshold| over the labels, written portably (no LEAST/MIN)."""
+    distances = [func.abs(getattr(Classification, f"score_{label}") - thresholds[label]) for label in LABELS]
+    best = distances[0]
+    for distance in distances[1:]:
+        best = case((distance < best, distance), else_=best)
+    return best
+
+
+def _queue_select(
+    model: ModelVersion, queue: str, filters: QueueFilters, margin: float
+) -> tuple[Select[Any], ColumnElement[Any], bool]:
+    """The queue's rows, its sort key and whether that key sorts descending."""
+    latest = (
+        select(Review.post_id, func.max(Review.id).label("review_id"))
+        .group_by(Review.post_id)
+        .subquery()
+    )
+    last = aliased(Review)
+    if queue == "uncertain":
+        key: ColumnElement[Any] = _closeness(thresholds_of(model))
+        descending = False
+    else:
+        key, descending = Classification.priority, True
+    stmt = (
+        select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
+        .join(Post, Post.id == Classification.post_id)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .outerjoin(latest, latest.c.post_id == Post.id)
+        .outerjoin(last, last.id == latest.c.review_id)
+        .where(Classification.model_version_id == model.id)
+    )
+    status = filters.status
+    if queue == "uncertain":
+        stmt = stmt.where(key <= margin)
+        status = "unreviewed"
+    else:
+        stmt = stmt.where(Classification.flagged)
+    if status == "unreviewed":
+        stmt = stmt.where(latest.c.review_id.is_(None))
+    elif status == "reviewed":
+        stmt = stmt.where(last.decision.in_(["confirm", "reject", "correct"]))
+    elif status == "escalated":
+        stmt = stmt.where(last.decision == "escalate")
+    if filters.label:
+        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
+    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
+        if value:
+            stmt = stmt.where(
+                exists().where(
+                    ClassificationTag.classification_id == Classification.id,
+                    ClassificationTag.kind == kind,
+                    ClassificationTag.value == value,
+                )
+            )
+    if filters.source:
+        stmt = stmt.where(Source.name == filters.source)
+    if filters.week:
+        stmt = stmt.where(Post.week_start == filters.week)
+    return stmt, key, descending
+
+
+def _item(row: Any, queue: str) -> QueueItem:
+    c, post, source, decision, sort_key = row
+    flags = [label for label in LABELS if getattr(c, f"flag_{label}")]
+    text = " ".join(post.text.split())
+    return QueueItem(
+        post_id=post.id, priority=c.priority, flags=flags,
+        scores={label: getattr(c, f"score_{label}") for label in LABELS},
+        platform=post.platform, source=source, created_at=post.created_at,
+        excerpt=text[:280] + ("…" if len(text) > 280 else ""), status=decision,
+        closeness=float(sort_key) if queue == "uncertain" else None,
+    )
+
+
+def queue_page(
+    session: Session,
+    model: ModelVersion | None,
+    queue: str,
+    filters: QueueFilters,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    margin: float = UNCERTAIN_MARGIN,
+) -> QueuePage:
+    """One page of a queue: "priority" (flagged, by priority) or "uncertain" (near a
+    threshold, unreviewed, closest first)."""
+    if queue not in ("priority", "uncertain"):
+        raise ReviewInputError(f"unknown queue {queue!r}")
+    page = max(1, page)
+    if model is None:
+        return QueuePage([], page, per_page, 0)
+    stmt, key, descending = _queue_select(model, queue, filters, margin)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    ordered = stmt.order_by(key.desc() if descending else key.asc(), Post.id.asc())
+    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
+    return QueuePage([_item(row, queue) for row in rows], page, per_page, total)
+
+
+def neighbours(
+    session: Session,
+    model: ModelVersion | None,
+    queue: str,
+    filters: QueueFilters,
+    post_id: int,
+    margin: float = UNCERTAIN_MARGIN,
+) -> tuple[int | None, int | None]:
+    """The posts before and after `post_id` in the queue's order (keyset, so it also
+    works for a post that just left the queue because it was reviewed)."""
+    if model is None or queue not in ("priority", "uncertain"):
+        return None, None
+    stmt, key, descending = _queue_select(model, queue, filters, margin)
+    current = session.scalar(
+        select(key).where(
+            Classification.post_id == post_id, Classification.model_version_id == model.id
+        )
+    )
+    if current is None:
+        return None, None
+    later = (key < current) if descending else (key > current)
+    earlier = (key > current) if descending else (key < current)
+    after = stmt.where(or_(later, and_(key == current, Post.id > post_id)))
+    before = stmt.where(or_(earlier, and_(key == current, Post.id < post_id)))
+    next_row = session.execute(
+        after.order_by(key.desc() if descending else key.asc(), Post.id.asc()).limit(1)
+    ).first()
+    prev_row = session.execute(
+        before.order_by(key.asc() if descending else key.desc(), Post.id.desc()).limit(1)
+    ).first()
+    return (prev_row[1].id if prev_row else None, next_row[1].id if next_row else None)
+
+
+def sources(session: Session) -> list[str]:
+    return list(session.scalars(select(Source.name).order_by(Source.name)))
+
+
+def weeks(session: Session, limit: int = 26) -> list[date]:
+    query = select(Post.week_start).distinct().order_by(Post.week_start.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+# --- one post ---------------------------------------------------------------------------
+
+def post_detail(session: Session, post_id: int, model: ModelVersion | None) -> PostDetail | None:
+    row = session.execute(
+        select(Post, Source.name).outerjoin(Source, Source.id == Post.source_id).where(Post.id == post_id)
+    ).first()
+    if row is None:
+        return None
+    post, source = row
+    detail = PostDetail(
+        post_id=post.id, platform=post.platform, external_id=post.external_id, source=source,
+        url=post.url, title=post.title, text=post.text, created_at=post.created_at,
+        week_start=post.week_start, author=post.author.pseudonym if post.author else None,
+        places=list(post.places or []), thresholds=thresholds_of(model),
+        model_name=model.name if model else None,
+    )
+    c = _classification(session, post_id, model)
+    if c is not None:
+        detail.classification_id = c.id
+        detail.flags = [label for label in LABELS if getattr(c, f"flag_{label}")]
+        detail.scores = {label: getattr(c, f"score_{label}") for label in LABELS}
+        detail.priority = c.priority
+        detail.evidence = list(c.evidence or [])
+        for tag in c.tags:
+            detail.tags.setdefault(tag.kind, []).append(tag.value)
+    history = session.execute(
+        select(Review, User.username)
+        .outerjoin(User, User.id == Review.user_id)
+        .where(Review.post_id == post_id)
+        .order_by(Review.id.desc())
+    )
+    detail.reviews = [
+        ReviewEntry(r.created_at, name, r.decision, r.queue, r.note, r.corrected_labels)
+        for r, name in history
+    ]
+    detail.thread = thread_context(session, post)
+    return detail
+
+
+def _classification(session: Session, post_id: int, model: ModelVersion | None) -> Classification | None:
+    if model is None:
+        return None
+    return session.scalar(
+        select(Classification).where(
+            Classification.post_id == post_id, Classification.model_version_id == model.id
+        )
+    )
+
+
+def thread_context(session: Session, post: Post, limit: int = 50) -> list[ThreadPost]:
+    """Posts of the same thread on the same platform (the root, its replies), by time."""
+    keys = {k for k in (post.thread_id, post.parent_id) if k}
+    if not keys:
+        keys = {post.external_id}
+    query = (
+        select(Post)
+        .where(
+            Post.platform == post.platform,
+            or_(Post.thread_id.in_(keys), Post.external_id.in_(keys), Post.parent_id.in_(keys)),
+        )
+        .order_by(Post.created_at, Post.id)
+        .limit(limit)
+    )
+    rows = list(session.scalars(query))
+    if len(rows) <= 1:
+        return []
+    return [
+        ThreadPost(p.id, p.created_at, p.author.pseudonym if p.author else None, p.text, p.id == post.id)
+        for p in rows
+    ]
+
+
+# --- decisions --------------------------------------------------------------------------
+
+def normalise_correction(labels: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    labels = labels or {}
+    unknown = set(labels) - set(CORRECTION_KEYS)
+    if unknown:
+        raise ReviewInputError(f"unknown correction keys: {', '.join(sorted(unknown))}")
+    out: dict[str, list[str]] = {}
+    for key in CORRECTION_KEYS:
+        values = labels.get(key) or []
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise ReviewInputError(f"corrected {key} must be a list of names")
+        out[key] = sorted(dict.fromkeys(v.strip() for v in values if v.strip()))
+    bad = set(out["flags"]) - set(LABELS)
+    if bad:
+        raise ReviewInputError(f"unknown labels: {', '.join(sorted(bad))}")
+    return out
+
+
+def record_decision(
+    session: Session,
+    *,
+    post_id: int,
+    user_id: int,
+    actor: str,
+    decision: str,
+    queue: str = "priority",
+    note: str | None = None,
+    corrected_labels: Mapping[str, Any] | None = None,
+    ip: str | None = None,
+) -> int:
+    """Append a review of the post and its audit row; returns the review id."""
+    if decision not in REVIEW_DECISIONS:
+        raise ReviewInputError(f"unknown decision {decision!r} (use {', '.join(REVIEW_DECISIONS)})")
+    if queue not in QUEUES:
+        raise ReviewInputError(f"unknown queue {queue!r}")
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE_CHARS:
+        raise ReviewInputError(f"the note is longer than {MAX_NOTE_CHARS} characters")
+    if session.get(Post, post_id) is None:
+        raise LookupError(f"no post with id {post_id}")
+    from store.status import active_model  # local: status imports nothing from here
+
+    classification = _classification(session, post_id, active_model(session))
+    review = Review(
+        post_id=post_id, classification_id=classification.id if classification else None,
+        user_id=user_id, decision=decision, queue=queue, note=note, created_at=utcnow(),
+        corrected_labels=normalise_correction(corrected_labels) if decision == "correct" else None,
+    )
+    session.add(review)
+    session.flush()
+    record_audit(
+        session, f"review.{decision}", user_id=user_id, actor=actor, object_type="post",
+        object_id=str(post_id), detail={"review_id": review.id, "queue": queue}, ip=ip,
+    )
+    return review.id
+
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "review_id", "reviewed_at", "reviewer", "decision", "queue", "post_id", "platform",
+    "external_id", "url", "source", "week_start", "model_version", "model_flags",
+    "corrected_flags", "corrected_targets", "corrected_narratives",
+    "corrected_threat_targets", "note",
+)
+
+
+def export_decisions(session: Session) -> list[dict[str, Any]]:
+    """Every decision, oldest first, one dict per row with EXPORT_COLUMNS as keys.
+    Post text is left out: the export is for counting and auditing, not re-sharing."""
+    query = (
+        select(Review, User.username, Post, Source.name, Classification, ModelVersion.name)
+        .join(Post, Post.id == Review.post_id)
+        .outerjoin(User, User.id == Review.user_id)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .outerjoin(Classification, Classification.id == Review.classification_id)
+        .outerjoin(ModelVersion, ModelVersion.id == Classification.model_version_id)
+        .order_by(Review.id)
+    )
+    rows = []
+    for review, username, post, source, c, model_name in session.execute(query):
+        corrected = review.corrected_labels or {}
+        rows.append({
+            "review_id": review.id, "reviewed_at": review.created_at.isoformat(),
+            "reviewer": username, "decision": review.decision, "queue": review.queue,
+            "post_id": post.id, "platform": post.platform, "external_id": post.external_id,
+            "url": post.url, "source": source, "week_start": post.week_start.isoformat(),
+            "model_version": model_name,
+            "model_flags": " ".join(l for l in LABELS if c is not None and getattr(c, f"flag_{l}")),
+            **{f"corrected_{k}": " ".join(corrected.get(k, [])) for k in CORRECTION_KEYS},
+            "note": review.note,
+        })
+    return rows
+
+
+def reviewed_examples(session: Session) -> list[ReviewedExample]:
+    """The latest confirm/reject/correct decision of every post, as labelled examples.
+    Confirm keeps the model's labels, correct the analyst's, reject none (a negative)."""
+    latest = select(func.max(Review.id)).group_by(Review.post_id)
+    query = (
+        select(Review, Post.text, Classification)
+        .join(Post, Post.id == Review.post_id)
+        .outerjoin(Classification, Classification.id == Review.classification_id)
+        .where(Review.id.in_(latest), Review.decision.in_(["confirm", "reject", "correct"]))
+        .order_by(Review.post_id)
+    )
+    examples = []
+    for review, text, c in session.execute(query):
+        labels: dict[str, list[str]] = {key: [] for key in CORRECTION_KEYS}
+        if review.decision == "correct":
+            labels.update(normalise_correction(review.corrected_labels))
+        elif review.decision == "confirm":
+            if c is None:  # the model version was deleted: its labels are unknown
+                continue
+            labels["flags"] = [label for label in LABELS if getattr(c, f"flag_{label}")]
+            for tag in c.tags:
+                key = {"target": "targets", "narrative": "narratives"}.get(tag.kind, "threat_targets")
+                if tag.kind in ("target", "narrative", "threat_target"):
+                    labels[key].append(tag.value)
+        examples.append(ReviewedExample(
+            review.post_id, text, labels["flags"], labels["targets"], labels["narratives"],
+            labels["threat_targets"], review.decision,
+        ))
+    return examples
+
+
+# --- users and audit --------------------------------------------------------------------
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.username, user.role, user.disabled, user.created_at, user.last_login)
+
+
+def create_user(session: Session, username: str, password_hash: str, role: str) -> UserInfo:
+    if not USERNAME_PATTERN.match(username):
+        raise ReviewInputError(
+            "a username has 1-100 letters, digits or . _ @ - and starts with a letter or digit"
+        )
+    if role not in ROLES:
+        raise ReviewInputError(f"unknown role {role!r} (use {', '.join(ROLES)})")
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise ReviewInputError(f"a user named {username!r} exists already")
+    user = User(username=username, password_hash=password_hash, role=role, disabled=False)
+    session.add(user)
+    session.flush()
+    return _info(user)
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    return [_info(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def get_user(session: Session, user_id: int) -> UserInfo | None:
+    user = session.get(User, user_id)
+    return _info(user) if user else None
+
+
+def credentials(session: Session, username: str) -> tuple[UserInfo, str] | None:
+    """The user and their stored password hash, looked up case-insensitively."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    return (_info(user), user.password_hash) if user else None
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    session.get_one(User, user_id).password_hash = password_hash
+
+
+def mark_login(session: Session, user_id: int) -> None:
+    session.get_one(User, user_id).last_login = utcnow()
+
+
+def set_disabled(session: Session, username: str, disabled: bool) -> UserInfo:
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise LookupError(f"no user named {username!r}")
+    user.disabled = disabled
+    return _info(user)
+
+
+def record_audit(
+    session: Session,
+    action: str,
+    *,
+    user_id: int | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    session.add(AuditLog(
+        at=utcnow(), user_id=user_id, actor=actor[:100] if actor else None, action=action,
+        object_type=object_type, object_id=object_id, detail=detail or {}, ip=ip,
+    ))
+    session.flush()
+
+
+def recent_audit(session: Session, limit: int = 200, actions: Sequence[str] = ()) -> list[AuditEntry]:
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
+    if actions:
+        query = query.where(or_(*(AuditLog.action.startswith(a) for a in actions)))
+    return [
+        AuditEntry(a.at, a.actor, a.action, a.object_type, a.object_id, a.detail or {}, a.ip)
+        for a in session.scalars(query)
+    ]

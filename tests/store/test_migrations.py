@@ -1,0 +1,27 @@
+"""Migrations: models and migrations do not drift, and upgrading twice is harmless."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, inspect
+
+from store.engine import make_engine
+from store.migrate import current_revision, head_revision, schema_drift, upgrade
+from store.models import Base
+
+
+def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
+    assert schema_drift(engine) == []
+
+
+def test_upgrade_twice_is_harmless(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        before, after = upgrade(engine)
+        assert before is None and after == head_revision(engine)
+        again = upgrade(engine)
+        assert again == (after, after)
+        assert current_revision(engine) == after
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+    finally:
+        engine.dispose()
