@@ -72,7 +72,9 @@ class CrawlRun(Base):
 
 class Author(Base):
     __tablename__ = "authors"
-    __table_args__ = (UniqueConstraint("platform", "pseudonym", name="uq_authors_platform_pseudonym"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "pseudonym", name="uq_authors_platform_pseudonym"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(40))
@@ -254,3 +256,22 @@ class Lock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClassifyClaim(Base):
+    """A worker's lease on a post it is classifying (PostgreSQL workers, `cohesion worker`).
+
+    A claim older than the lease is free to be taken again, so a crashed worker's posts
+    are not lost; the (post, model version) key keeps two live claims from coexisting.
+    """
+
+    __tablename__ = "classify_claims"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
