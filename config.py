@@ -76,7 +76,9 @@ class LocalitySettings(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/Chicago)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like America/Chicago)"
+            ) from None
         return value
 
     @property
@@ -89,15 +91,18 @@ class SourceSettings(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique source name")
-    platform: Literal["reddit", "mastodon", "bluesky", "telegram", "fourchan", "rss", "discourse"] = Field(
-        ..., description="Which spider collects it"
+    name: str = Field(
+        ..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique source name"
     )
+    platform: Literal[
+        "reddit", "mastodon", "bluesky", "telegram", "fourchan", "rss", "discourse"
+    ] = Field(..., description="Which spider collects it")
     enabled: bool = Field(True, description="Crawl it in `cohesion crawl` and nightly")
     base_url: str | None = Field(None, description="API or site root (a mirror or test server)")
     max_pages: int = Field(5, ge=1, le=10_000, description="Pages fetched per listing per run")
     require_local: bool | None = Field(
-        None, description="Keep only posts that mention the locality (default: true for broad sources)"
+        None,
+        description="Keep only posts that mention the locality (default: true for broad sources)",
     )
 
     @property
@@ -115,9 +120,13 @@ class CrawlSettings(Section):
     )
     download_delay: float = Field(1.0, ge=0, description="Seconds between requests to one site")
     autothrottle: bool = Field(True, description="Adapt the delay to the site's response times")
-    concurrent_requests_per_domain: int = Field(2, ge=1, le=16, description="Parallel requests per site")
+    concurrent_requests_per_domain: int = Field(
+        2, ge=1, le=16, description="Parallel requests per site"
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds before a request times out")
-    retries: int = Field(3, ge=0, le=10, description="Retries of a failed request (429, 5xx, timeouts)")
+    retries: int = Field(
+        3, ge=0, le=10, description="Retries of a failed request (429, 5xx, timeouts)"
+    )
 
 
 class ScheduleSettings(Section):
@@ -147,11 +156,15 @@ class PrivacySettings(Section):
     key_file: Path = Field(
         Path("cohesion.key"), description="Pseudonym key file (0600), made by `cohesion init`"
     )
-    keep_raw_handles: bool = Field(False, description="Also store raw author handles (off by default)")
+    keep_raw_handles: bool = Field(
+        False, description="Also store raw author handles (off by default)"
+    )
 
 
 class ClassifierSettings(Section):
-    model: Path | None = Field(None, description="Model directory; default the bundled models/default")
+    model: Path | None = Field(
+        None, description="Model directory; default the bundled models/default"
+    )
     batch_size: int = Field(500, ge=1, le=100_000, description="Posts per classification batch")
 
 
@@ -159,14 +172,17 @@ class ReviewSettings(Section):
     host: str = Field("127.0.0.1", description="Address the review app binds to")
     port: int = Field(8080, ge=1, le=65535, description="Port of the review app")
     secret_file: Path = Field(
-        Path("review.secret"), description="Session-signing secret file (or $COHESION_REVIEW_SECRET)"
+        Path("review.secret"),
+        description="Session-signing secret file (or $COHESION_REVIEW_SECRET)",
     )
     session_hours: int = Field(12, ge=1, description="Hours a login lasts")
 
 
 class AlertSettings(Section):
     webhook_url: str = Field("", description="Slack/Teams-style webhook; empty disables alerts")
-    include_text: bool = Field(False, description="Put post text in alerts (off: link and labels only)")
+    include_text: bool = Field(
+        False, description="Put post text in alerts (off: link and labels only)"
+    )
     spike_z: float = Field(3.0, gt=0, description="Spike test: z-score over the 4-week baseline")
     min_count: int = Field(5, ge=1, description="Spike test: fewest flags in a week to alert on")
     timeout: float = Field(10.0, gt=0, description="Seconds per webhook attempt")
@@ -219,7 +235,9 @@ class Settings(Section):
         raise ConfigError(f"no source named {name!r} (sources: {known})")
 
 
-def load_settings(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path | str | None = None, environ: dict[str, str] | None = None
+) -> Settings:
     """Read, merge and validate the settings; raise ConfigError naming file and key."""
     environ = dict(os.environ if environ is None else environ)
     config_path = find_config_path(path, environ)

@@ -25,13 +25,14 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from zoneinfo import ZoneInfo  # noqa: E402
+
 from sqlalchemy import text  # noqa: E402
 
 from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
 from store.text import content_hash  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 WORDS = "county commission meeting budget road school board vote clerk sheriff park library".split()
 
@@ -81,9 +82,19 @@ def time_raw_sqlite(path: Path, posts: list[PostRecord], batch: int = 5000) -> f
     start = time.perf_counter()
     for offset in range(0, len(posts), batch):
         rows = [
-            (p.platform, p.external_id, p.url, p.author_pseudonym, p.created_at.isoformat(),
-             week_start(p.created_at, zone).isoformat(), now, p.text, content_hash(p.text),
-             json.dumps(p.engagement), json.dumps(p.places))
+            (
+                p.platform,
+                p.external_id,
+                p.url,
+                p.author_pseudonym,
+                p.created_at.isoformat(),
+                week_start(p.created_at, zone).isoformat(),
+                now,
+                p.text,
+                content_hash(p.text),
+                json.dumps(p.engagement),
+                json.dumps(p.places),
+            )
             for p in posts[offset : offset + batch]
         ]
         connection.executemany(

@@ -44,13 +44,19 @@ def register_model_version(
     version = session.scalar(select(ModelVersion).where(ModelVersion.name == name))
     if version is None:
         version = ModelVersion(
-            name=name, path=path, training_summary=training_summary, metrics=metrics,
-            thresholds=thresholds, is_active=False,
+            name=name,
+            path=path,
+            training_summary=training_summary,
+            metrics=metrics,
+            thresholds=thresholds,
+            is_active=False,
         )
         session.add(version)
         session.flush()
     if activate:
-        session.execute(update(ModelVersion).where(ModelVersion.id != version.id).values(is_active=False))
+        session.execute(
+            update(ModelVersion).where(ModelVersion.id != version.id).values(is_active=False)
+        )
         version.is_active = True
     return version
 
@@ -93,7 +99,8 @@ def save_classifications(
             flagged=bool(flags),
             evidence=list(record.evidence),
             priority=priority_of(
-                flags, record.scores,
+                flags,
+                record.scores,
                 local=local_post_ids is None or record.post_id in local_post_ids,
             ),
             **{f"flag_{label}": label in flags for label in LABELS},

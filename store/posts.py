@@ -101,8 +101,14 @@ def _author_ids(session: Session, records: Sequence[PostRecord]) -> dict[tuple[s
     if not keys:
         return {}
     rows = [
-        {"platform": p, "pseudonym": s, "raw_handle": h, "first_seen": now, "last_seen": now,
-         "post_count": 0}
+        {
+            "platform": p,
+            "pseudonym": s,
+            "raw_handle": h,
+            "first_seen": now,
+            "last_seen": now,
+            "post_count": 0,
+        }
         for (p, s), h in keys.items()
     ]
     statement = _insert_for(session, Author.__table__).on_conflict_do_nothing(
@@ -199,12 +205,8 @@ def _count_author_posts(session: Session, inserted: Sequence[Any]) -> None:
     author_ids = sorted({author_id for author_id, _ in inserted if author_id is not None})
     if not author_ids:
         return
-    count = (
-        select(func.count(Post.id)).where(Post.author_id == Author.id).scalar_subquery()
-    )
-    latest = (
-        select(func.max(Post.created_at)).where(Post.author_id == Author.id).scalar_subquery()
-    )
+    count = select(func.count(Post.id)).where(Post.author_id == Author.id).scalar_subquery()
+    latest = select(func.max(Post.created_at)).where(Post.author_id == Author.id).scalar_subquery()
     session.execute(
         update(Author)
         .where(Author.id.in_(author_ids))

@@ -62,8 +62,14 @@ def last_crawl_runs(session: Session) -> list[CrawlRunSummary]:
     )
     return [
         CrawlRunSummary(
-            name, run.started_at, run.finished_at, run.status, run.items_new,
-            run.items_duplicate, run.errors, run.message,
+            name,
+            run.started_at,
+            run.finished_at,
+            run.status,
+            run.items_new,
+            run.items_duplicate,
+            run.errors,
+            run.message,
         )
         for run, name in session.execute(query)
     ]
@@ -79,14 +85,22 @@ def totals(session: Session) -> dict[str, int]:
     model = active_model(session)
     classified = flagged = 0
     if model is not None:
-        classified = session.scalar(
-            select(func.count(Classification.id)).where(Classification.model_version_id == model.id)
-        ) or 0
-        flagged = session.scalar(
-            select(func.count(Classification.id)).where(
-                Classification.model_version_id == model.id, Classification.flagged
+        classified = (
+            session.scalar(
+                select(func.count(Classification.id)).where(
+                    Classification.model_version_id == model.id
+                )
             )
-        ) or 0
+            or 0
+        )
+        flagged = (
+            session.scalar(
+                select(func.count(Classification.id)).where(
+                    Classification.model_version_id == model.id, Classification.flagged
+                )
+            )
+            or 0
+        )
     return {
         "posts": session.scalar(select(func.count(Post.id))) or 0,
         "sources": session.scalar(select(func.count(Source.id))) or 0,

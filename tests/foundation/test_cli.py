@@ -63,7 +63,9 @@ def test_init_then_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert "0 posts" in status.output
 
 
-def test_status_before_init_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_before_init_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 2
@@ -74,7 +76,10 @@ def test_status_before_init_says_what_to_do(tmp_path: Path, monkeypatch: pytest.
 def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[locality]\ntimezone = 'Nowhere/Land'\n")
-    for args in (["--config", str(tmp_path / "absent.toml"), "status"], ["--config", str(broken), "status"]):
+    for args in (
+        ["--config", str(tmp_path / "absent.toml"), "status"],
+        ["--config", str(broken), "status"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2
         assert result.output.startswith("error: ")

@@ -72,10 +72,16 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[locality]\ntimezone = 'Mars/Base'\n", "locality.timezone: unknown time zone 'Mars/Base'"),
+        (
+            "[locality]\ntimezone = 'Mars/Base'\n",
+            "locality.timezone: unknown time zone 'Mars/Base'",
+        ),
         ("[review]\nport = 'eighty'\n", "review.port: Input should be a valid integer"),
         ("[locality]\nnmae = 'x'\n", "locality.nmae: unknown setting"),
-        ("[retention]\nunflagged_days = 90\nflagged_days = 30\n", "retention: flagged_days must not"),
+        (
+            "[retention]\nunflagged_days = 90\nflagged_days = 30\n",
+            "retention: flagged_days must not",
+        ),
         ("[[sources]]\nname = 'a'\nplatform = 'myspace'\n", "sources[0].platform: Input should be"),
         (
             "[[sources]]\nname = 'a'\nplatform = 'rss'\n[[sources]]\nname = 'a'\nplatform = 'rss'\n",
@@ -96,7 +102,9 @@ def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, expected: s
 def test_environment_errors_name_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^COHESION_REVIEW__PORT: review.port"):
         load_settings(write(tmp_path, ""), environ={"COHESION_REVIEW__PORT": "abc"})
-    with pytest.raises(ConfigError, match="COHESION_NOSUCH__KEY: 'nosuch' is not a settings section"):
+    with pytest.raises(
+        ConfigError, match="COHESION_NOSUCH__KEY: 'nosuch' is not a settings section"
+    ):
         load_settings(write(tmp_path, ""), environ={"COHESION_NOSUCH__KEY": "1"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +20,6 @@ from store.posts import (
     week_start,
 )
 from store.pseudonyms import Pseudonymiser
-from zoneinfo import ZoneInfo
 
 T0 = datetime(2026, 11, 16, 15, 30, tzinfo=UTC)  # a Monday
 PSEUDO = Pseudonymiser(b"k" * 32)
@@ -133,7 +133,11 @@ def test_missing_external_id_is_refused() -> None:
 
 
 def test_unclassified_posts_come_in_keyset_batches(sessions: sessionmaker[Session]) -> None:
-    from store.classifications import ClassificationRecord, register_model_version, save_classifications
+    from store.classifications import (
+        ClassificationRecord,
+        register_model_version,
+        save_classifications,
+    )
 
     with session_scope(sessions) as session:
         upsert_posts(session, make_records(25))
@@ -147,7 +151,8 @@ def test_unclassified_posts_come_in_keyset_batches(sessions: sessionmaker[Sessio
         for batch in iter_unclassified_batches(session, model_id, batch_size=10):
             sizes.append(len(batch))
             save_classifications(
-                session, model_id,
+                session,
+                model_id,
                 [ClassificationRecord(post_id=p.id, flags=[], scores={}) for p in batch],
             )
         assert sizes == [10, 10, 5]

@@ -48,8 +48,11 @@ def test_crawl_runs_and_status(sessions: sessionmaker[Session]) -> None:
             session,
             [
                 PostRecord(
-                    platform="reddit", external_id="t3_1", text="hello Olathe",
-                    created_at=datetime(2026, 11, 18, tzinfo=UTC), source_id=source.id,
+                    platform="reddit",
+                    external_id="t3_1",
+                    text="hello Olathe",
+                    created_at=datetime(2026, 11, 18, tzinfo=UTC),
+                    source_id=source.id,
                 )
             ],
         )
@@ -85,28 +88,38 @@ def test_classifications_once_per_post_and_model(sessions: sessionmaker[Session]
         upsert_posts(
             session,
             [
-                PostRecord(platform="rss", external_id=str(i), text="t",
-                           created_at=datetime(2026, 11, 18, tzinfo=UTC))
+                PostRecord(
+                    platform="rss",
+                    external_id=str(i),
+                    text="t",
+                    created_at=datetime(2026, 11, 18, tzinfo=UTC),
+                )
                 for i in range(2)
             ],
         )
-        first = register_model_version(session, "m-1", path=None, training_summary={},
-                                       metrics={}, thresholds={})
-        second = register_model_version(session, "m-2", path=None, training_summary={},
-                                        metrics={}, thresholds={})
+        first = register_model_version(
+            session, "m-1", path=None, training_summary={}, metrics={}, thresholds={}
+        )
+        second = register_model_version(
+            session, "m-2", path=None, training_summary={}, metrics={}, thresholds={}
+        )
         assert status.active_model(session).name == "m-2"
         post_ids = [1, 2]
         record = ClassificationRecord(
-            post_id=post_ids[0], flags=["threat", "anti_government"],
+            post_id=post_ids[0],
+            flags=["threat", "anti_government"],
             scores={"threat": 0.9, "anti_government": 0.8},
-            threat_targets=["official"], narratives=["corruption_traitor"],
+            threat_targets=["official"],
+            narratives=["corruption_traitor"],
             evidence=[{"start": 0, "end": 1, "label": "threat", "reason": "lexicon"}],
         )
         assert save_classifications(session, first.id, [record]) == 1
         assert save_classifications(session, first.id, [record]) == 0
         assert save_classifications(session, second.id, [record]) == 1
     with session_scope(sessions) as session:
-        row = session.scalars(select(Classification).where(Classification.model_version_id == 1)).one()
+        row = session.scalars(
+            select(Classification).where(Classification.model_version_id == 1)
+        ).one()
         assert row.flag_threat and row.flag_anti_government and not row.flag_hate
         assert row.priority == pytest.approx(0.9)
         tags = {(t.kind, t.value) for t in session.scalars(select(ClassificationTag))}
@@ -115,5 +128,9 @@ def test_classifications_once_per_post_and_model(sessions: sessionmaker[Session]
 
 def test_priority_weighs_severity_score_and_locality() -> None:
     assert priority_of([], {"threat": 0.99}, True) == 0.0
-    assert priority_of(["threat"], {"threat": 0.8}, True) > priority_of(["hate"], {"hate": 0.8}, True)
-    assert priority_of(["threat"], {"threat": 0.8}, False) < priority_of(["threat"], {"threat": 0.8}, True)
+    assert priority_of(["threat"], {"threat": 0.8}, True) > priority_of(
+        ["hate"], {"hate": 0.8}, True
+    )
+    assert priority_of(["threat"], {"threat": 0.8}, False) < priority_of(
+        ["threat"], {"threat": 0.8}, True
+    )
