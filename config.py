@@ -37,6 +37,9 @@ ENV_NOT_SETTINGS = {
     "COHESION_REVIEW_SECRET",
 }
 
+# Sections that are lists of tables: set in the file, not from single variables.
+LIST_SECTIONS = {"sources", "watchlist"}
+
 PLATFORMS = ("reddit", "mastodon", "bluesky", "telegram", "fourchan", "rss", "discourse")
 
 
@@ -194,6 +197,34 @@ class ReportSettings(Section):
     sample_size: int = Field(10, ge=0, description="Flagged posts shown as a sample")
 
 
+class WatchlistEntry(Section):
+    """A person, role or institution the locality protects (README "Watchlist")."""
+
+    name: str = Field(..., min_length=2, description="Canonical name, e.g. 'Dana Whitlock'")
+    kind: Literal["person", "role", "institution"] = Field(
+        ..., description="person (an official), role (an office holder), institution"
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names: titles, nicknames, abbreviations"
+    )
+    locality: str | None = Field(None, description="Place it belongs to (default: the locality)")
+    accounts: list[str] = Field(
+        default_factory=list,
+        description="Its own accounts as platform:handle; a reply to them saying 'you' names it",
+    )
+
+    @field_validator("aliases", "accounts")
+    @classmethod
+    def _no_blank(cls, values: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in values]
+        if any(len(v) < 2 for v in cleaned):
+            raise ValueError("entries must have at least two characters")
+        return list(dict.fromkeys(cleaned))
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([self.name.strip(), *self.aliases]))
+
+
 class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     locality: LocalitySettings = Field(default_factory=LocalitySettings)
@@ -206,6 +237,7 @@ class Settings(Section):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    watchlist: list[WatchlistEntry] = Field(default_factory=list)
 
     # Where the settings came from; not a setting.
     config_path: Path | None = Field(None, exclude=True)
@@ -217,6 +249,20 @@ class Settings(Section):
             if source.name in seen:
                 raise ValueError(f"two sources are named {source.name!r}")
             seen.add(source.name)
+        return self
+
+    @model_validator(mode="after")
+    def _unambiguous_watchlist(self) -> Settings:
+        # One alias naming two entries would send a threat to the wrong person.
+        owner: dict[str, str] = {}
+        for entry in self.watchlist:
+            for name in entry.names():
+                key = " ".join(name.casefold().split())
+                if key in owner and owner[key] != entry.name:
+                    raise ValueError(
+                        f"watchlist: {name!r} names both {owner[key]!r} and {entry.name!r}"
+                    )
+                owner[key] = entry.name
         return self
 
     @property
@@ -292,7 +338,7 @@ def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[st
             keys = tuple(part.lower() for part in variable[len(ENV_PREFIX) :].split("__"))
         else:
             continue
-        if keys[0] not in Settings.model_fields or keys[0] in {"sources", "config_path"}:
+        if keys[0] not in Settings.model_fields or keys[0] in LIST_SECTIONS | {"config_path"}:
             raise ConfigError(
                 f"environment variable {variable}: {keys[0]!r} is not a settings section"
             )

@@ -127,10 +127,39 @@ def test_readme_documents_every_setting() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     missing = []
     for section_name, field in Settings.model_fields.items():
-        if section_name in {"config_path", "sources"}:
+        if section_name in {"config_path", "sources", "watchlist"}:
             continue
         section = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
         for key in type(section).model_fields:
             if f"`{section_name}.{key}`" not in readme:
                 missing.append(f"{section_name}.{key}")
     assert not missing, f"README 'Settings' lacks: {missing}"
+
+
+def test_watchlist_aliases_must_name_one_entry(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[watchlist]]
+name = "Dana Whitlock"
+kind = "person"
+aliases = ["Commissioner Whitlock", "Whitlock"]
+[[watchlist]]
+name = "Rob Whitlock"
+kind = "person"
+aliases = ["whitlock"]
+""",
+    )
+    with pytest.raises(
+        ConfigError, match="'whitlock' names both 'Dana Whitlock' and 'Rob Whitlock'"
+    ):
+        load_settings(path, environ={})
+
+
+def test_watchlist_entry_without_aliases_uses_its_name(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[watchlist]]\nname = "City Hall"\nkind = "institution"\n')
+    entry = load_settings(path, environ={}).watchlist[0]
+    assert entry.names() == ["City Hall"]
+    bad = write(tmp_path, '[[watchlist]]\nname = "X Y"\nkind = "person"\naliases = [" "]\n')
+    with pytest.raises(ConfigError, match=r"watchlist\[0\].aliases: entries must have"):
+        load_settings(bad, environ={})
