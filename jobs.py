@@ -121,6 +121,37 @@ def upgrade_database(config_path: Path | str | None) -> tuple[str | None, str | 
 ProgressCallback = Callable[[int], None]
 
 
+
+class CrawlFailedError(RuntimeError):
+    """One or more sources failed; the others' posts are stored all the same."""
+
+    def __init__(self, summaries: list[Any]) -> None:
+        self.summaries = summaries
+        failed = [s for s in summaries if s.status == "failed"]
+        super().__init__(
+            "; ".join(f"{s.name} failed: {s.message or 'see crawl_runs'}" for s in failed)
+        )
+
+
+def crawl_all(
+    runtime: Runtime,
+    names: list[str] | None = None,
+    progress: Callable[[str, Any], None] | None = None,
+) -> list[Any]:
+    """Crawl the enabled (or named) sources, each in its own process.
+
+    Returns the per-source summaries; raises CrawlFailedError after the whole run when
+    any source failed, so a scheduled job is recorded as failed and says which.
+    """
+    from crawlers.run import crawl_sources
+
+    with session_scope(runtime.sessions) as session:
+        sync_sources(session, runtime.settings)
+    summaries = crawl_sources(runtime.settings, names, progress=progress)
+    if any(s.status == "failed" for s in summaries):
+        raise CrawlFailedError(summaries)
+    return summaries
+
 @dataclass
 class ClassifyResult:
     model_version: str
@@ -290,3 +321,216 @@ def _predict_records(model: Any, posts: list[Any]) -> tuple[list[Any], set[int]]
 
 def _gazetteer(settings: Settings) -> list[dict[str, object]]:
     return [place.model_dump() for place in settings.locality.places]
+
+
+# --- review app and retraining from reviews (issue #6) ---------------------------------
+
+
+def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
+    """The review web app on this runtime's database, with retraining wired in.
+
+    The session secret is $COHESION_REVIEW_SECRET or review.secret_file (created 0600
+    on first use).
+    """
+    from review.app import create_app
+    from review.auth import load_or_create_secret
+
+    settings = runtime.settings
+    secret = load_or_create_secret(settings.resolve(settings.review.secret_file))
+    return create_app(
+        runtime.sessions,
+        secret=secret,
+        session_hours=settings.review.session_hours,
+        https_only=https_only,
+        retrain=lambda progress: retrain_from_reviews(runtime, None, progress),
+        locality=settings.locality.name,
+    )
+
+
+def serve_review(
+    runtime: Runtime, host: str | None = None, port: int | None = None, *, https_only: bool = False
+) -> None:
+    """Run the review app until interrupted (binds to review.host, 127.0.0.1 by default)."""
+    from review.app import serve
+
+    settings = runtime.settings.review
+    serve(review_app(runtime, https_only=https_only), host or settings.host, port or settings.port)
+
+
+def review_examples_as_records(examples: list[Any]) -> list[dict[str, Any]]:
+    """Reviewed posts in the training schema of classify.data (split "train").
+
+    Sub-labels an analyst left empty on a positive label are unknown (None), not "none".
+    """
+    from store.models import LABELS
+
+    records = []
+    for ex in examples:
+        flags = set(ex.flags)
+        records.append(
+            {
+                "id": f"review:{ex.post_id}",
+                "text": ex.text,
+                "source_dataset": "reviews",
+                **{label: int(label in flags) for label in LABELS},
+                "targets": (list(ex.targets) or None) if "hate" in flags else [],
+                "narratives": (list(ex.narratives) or None) if "anti_government" in flags else [],
+                "threat_target": ex.threat_targets[0] if ex.threat_targets else None,
+                "split": "train",
+            }
+        )
+    return records
+
+
+def retrain_from_reviews(
+    runtime: Runtime,
+    out_dir: Path | None,
+    progress: Callable[[str, float | None], None],
+    *,
+    data_dirs: list[Path] | None = None,
+    trainer: Callable[..., Any] | None = None,
+) -> Any:
+    """Train a new model from the training data plus every reviewed post; register nothing.
+
+    Confirmed posts keep the model's labels, corrected posts the analyst's, rejected posts
+    are negatives. The model is written to `out_dir` (default: a new `reviewed-<time>`
+    folder next to the current model) and returned as a review.retrain.TrainedModel for
+    an admin to compare and activate.
+    """
+    from datetime import UTC, datetime
+
+    from review.retrain import TrainedModel
+    from store.review_queries import reviewed_examples
+
+    progress("collecting reviewed posts", 0.02)
+    with session_scope(runtime.sessions) as session:
+        examples = reviewed_examples(session)
+    if not examples:
+        raise ValueError("no reviewed posts yet: confirm, reject or correct some posts first")
+    records = review_examples_as_records(examples)
+    progress(f"{len(records)} reviewed posts exported as training examples", 0.05)
+    if out_dir is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        out_dir = current_model_dir(runtime).parent / f"reviewed-{stamp}"
+    if trainer is None:
+        from classify.train import train as default_trainer
+
+        trainer = default_trainer
+    model = trainer(data_dirs, records, out_dir, say=lambda message: progress(message, None))
+    progress("model written and evaluated", 1.0)
+    decisions = {
+        d: sum(1 for ex in examples if ex.decision == d) for d in ("confirm", "correct", "reject")
+    }
+    return TrainedModel(
+        name=model.version,
+        path=str(Path(out_dir).resolve()),
+        metrics=dict(model.metrics),
+        thresholds=dict(model.thresholds),
+        training_summary={**dict(getattr(model, "card", {}) or {}), "reviews": decisions},
+    )
+
+
+# --- trends, weekly report, alerts and retention (issue #5) -----------------------------
+
+
+@dataclass
+class ReportResult:
+    week: str
+    out_dir: Path
+    files: list[Path]
+    spikes: list[str]
+    alert: dict[str, Any] | None
+
+
+def weekly_trends(
+    runtime: Runtime, weeks: int = 8, by: str = "label", *, now: Any = None
+) -> list[Any]:
+    """Trend rows (store.trends.TrendRow) for the `weeks` weeks up to the last complete one."""
+    from store import trends
+    from store.types import utcnow
+
+    settings = runtime.settings
+    last = trends.last_complete_week(now or utcnow(), settings.locality.zone)
+    with session_scope(runtime.sessions) as session:
+        return trends.trend_rows(
+            session,
+            trends.active_model_id(session),
+            by,
+            trends.week_range(last, weeks),
+            settings.alerts.spike_z,
+            settings.alerts.min_count,
+        )
+
+
+def weekly_report(
+    runtime: Runtime, week: Any = None, out_dir: Path | str | None = None, *, now: Any = None
+) -> ReportResult:
+    """Write the weekly report (index.html, report.md, trends.csv, charts) and alert on spikes.
+
+    `week` is an ISO week ("2026-W47") or its Monday; default the last complete week.
+    `out_dir` defaults to <report.out_dir>/<week>. A failing webhook never fails the job.
+    """
+    from datetime import date, timedelta
+
+    from reports.alerts import alert_spikes
+    from reports.render import write_report
+    from reports.weekly import build_weekly_report
+    from store import trends
+    from store.types import utcnow
+
+    settings = runtime.settings
+    now = now or utcnow()
+    if isinstance(week, str):
+        monday = trends.parse_week(week)
+    elif isinstance(week, date):
+        monday = week - timedelta(days=week.weekday())
+    else:
+        monday = trends.last_complete_week(now, settings.locality.zone)
+    with session_scope(runtime.sessions) as session:
+        report = build_weekly_report(session, settings, monday, now)
+    target = Path(out_dir) if out_dir else settings.resolve(settings.report.out_dir) / report.week
+    written = write_report(report, target)
+    alert = alert_spikes(
+        runtime.sessions, settings.alerts, settings.locality.name, report.week, report.spikes
+    )
+    return ReportResult(
+        report.week,
+        written.out_dir,
+        list(written.files),
+        [f"{row.dimension}:{row.key}" for row in report.spikes],
+        alert.as_dict() if alert else None,
+    )
+
+
+def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None:
+    """Alert the webhook about new threats against officials (nightly, after classify)."""
+    from reports.alerts import alert_threats as send
+    from store import trends
+
+    settings = runtime.settings
+    with session_scope(runtime.sessions) as session:
+        model_id = trends.active_model_id(session)
+    result = send(
+        runtime.sessions, settings.alerts, settings.locality.name, settings.locality.timezone,
+        model_id, now,
+    )
+    return result.as_dict() if result else None
+
+
+def purge(
+    runtime: Runtime, dry_run: bool = False, *, now: Any = None, actor: str = "system"
+) -> Any:
+    """Delete posts past retention (store.retention.PurgeResult); dry_run only counts."""
+    from store import retention, trends
+
+    settings = runtime.settings.retention
+    with session_scope(runtime.sessions) as session:
+        return retention.purge(
+            session,
+            trends.active_model_id(session),
+            settings.unflagged_days,
+            settings.flagged_days,
+            dry_run=dry_run,
+            now=now,
+            actor=actor,
+        )

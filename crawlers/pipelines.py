@@ -1,0 +1,180 @@
+"""Item pipelines: clean text, language, locality, pseudonym, then batched upserts.
+
+Every pipeline reads the run's `CrawlContext` from the spider (`spider.context`):
+the Cohesion settings, the store's session factory, the pseudonymiser and the
+counters that end up in the per-source summary and the crawl_runs row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import py3langid
+from scrapy.exceptions import DropItem
+
+from crawlers.items import PostItem
+from crawlers.spiders.base import CohesionSpider
+from crawlers.text import html_to_text, normalise_text
+from store.engine import session_scope
+from store.posts import PostRecord, upsert_posts
+
+logger = logging.getLogger(__name__)
+
+# Below this many letters a language guess is noise ("lol", a URL, an emoji).
+MIN_LETTERS_FOR_LANGUAGE = 20
+
+
+class _Pipeline:
+    """Keeps the crawler (Scrapy no longer passes the spider to pipeline methods)."""
+
+    crawler: Any
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Any:
+        pipeline = cls()
+        pipeline.crawler = crawler
+        return pipeline
+
+    @property
+    def spider(self) -> CohesionSpider:
+        return self.crawler.spider  # type: ignore[no-any-return]
+
+
+class CleanTextPipeline(_Pipeline):
+    """HTML to text (line breaks kept, quoted replies dropped); counts every item."""
+
+    def process_item(self, item: PostItem) -> PostItem:
+        spider = self.spider
+        spider.context.counts.items += 1
+        if item.html is not None and not item.text:
+            item.text = html_to_text(item.html, spider.drop_selectors)
+        else:
+            item.text = normalise_text(item.text or "")
+        item.html = None
+        if item.title is not None:
+            item.title = normalise_text(item.title) or None
+        return item
+
+
+class LanguagePipeline(_Pipeline):
+    """ISO 639-1 code from py3langid (offline), or None for short or empty text."""
+
+    def process_item(self, item: PostItem) -> PostItem:
+        if item.language:
+            return item
+        text = item.text or item.title or ""
+        if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
+            item.language = None
+            return item
+        code, _score = py3langid.classify(text)
+        item.language = code
+        return item
+
+
+class Gazetteer:
+    """Whole-word, case-insensitive matching of the locality's places and aliases."""
+
+    def __init__(self, places: list[Any]) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        for place in places:
+            names = sorted({place.name, *place.aliases}, key=len, reverse=True)
+            alternatives = "|".join(re.escape(name.strip()) for name in names if name.strip())
+            if alternatives:
+                pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+                self._patterns.append((place.name, pattern))
+
+    def match(self, text: str) -> list[str]:
+        return [name for name, pattern in self._patterns if pattern.search(text)]
+
+
+class LocalityPipeline(_Pipeline):
+    """Set `places`; drop (and count) posts of broad sources that name no place."""
+
+    def open_spider(self) -> None:
+        settings = self.spider.context.settings
+        self.gazetteer = Gazetteer(settings.locality.places if settings else [])
+
+    def process_item(self, item: PostItem) -> PostItem:
+        spider = self.spider
+        item.places = self.gazetteer.match(f"{item.title or ''}\n{item.text or ''}")
+        if spider.require_local and not item.places:
+            spider.context.counts.not_local += 1
+            raise DropItem("names no place of the locality")
+        return item
+
+
+class PseudonymPipeline(_Pipeline):
+    """Replace the raw handle by its keyed pseudonym; keep the raw handle only if told."""
+
+    def process_item(self, item: PostItem) -> PostItem:
+        context = self.spider.context
+        if item.author_handle and context.pseudonymiser is not None:
+            item.author_pseudonym = context.pseudonymiser(item.platform, item.author_handle)
+        keep = bool(context.settings and context.settings.privacy.keep_raw_handles)
+        if not keep:
+            item.author_handle = None
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """Upsert through store/ every COHESION_STORE_BATCH items and at close.
+
+    A failed batch is an error of the run (`context.store_failed`), which then keeps
+    its old cursor (run.py saves the cursor after the last batch is committed).
+    """
+
+    def __init__(self, batch_size: int = 200) -> None:
+        self.batch_size = batch_size
+        self.buffer: list[PostRecord] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        pipeline = cls(crawler.settings.getint("COHESION_STORE_BATCH", 200))
+        pipeline.crawler = crawler
+        return pipeline
+
+    def process_item(self, item: PostItem) -> PostItem:
+        spider = self.spider
+        self.buffer.append(
+            PostRecord(
+                platform=item.platform,
+                external_id=item.external_id,
+                text=item.text or "",
+                created_at=item.created_at,
+                url=item.url,
+                author_pseudonym=item.author_pseudonym,
+                author_handle=item.author_handle,
+                title=item.title,
+                language=item.language,
+                parent_id=item.parent_id,
+                thread_id=item.thread_id,
+                engagement=dict(item.engagement),
+                places=list(item.places),
+                source_id=spider.context.source_id,
+            )
+        )
+        if len(self.buffer) >= self.batch_size:
+            self.flush(spider)
+        return item
+
+    def flush(self, spider: CohesionSpider) -> None:
+        if not self.buffer:
+            return
+        context = spider.context
+        records, self.buffer = self.buffer, []
+        try:
+            with session_scope(context.sessions) as session:
+                result = upsert_posts(session, records, context.settings.locality.zone)
+        except Exception as exc:  # a store failure must fail the run, not kill the reactor
+            context.store_failed = True
+            spider.fail(f"storing {len(records)} posts failed: {type(exc).__name__}: {exc}")
+            return
+        context.counts.new += result.new
+        context.counts.duplicate += result.duplicate
+        if context.progress:
+            context.progress(context.counts)
+
+    def close_spider(self) -> None:
+        self.flush(self.spider)
