@@ -26,6 +26,27 @@ logger = logging.getLogger(__name__)
 MIN_LETTERS_FOR_LANGUAGE = 20
 
 
+# Per-post steps as plain functions: the pipelines below and the bulk importer
+# (crawlers/imports.py) call the same ones, so imported posts are cleaned alike.
+def clean_text(text: str | None, html: str | None, drop_selectors: Any = ()) -> str:
+    """Clean text of a post: markup to text (dropping `drop_selectors`) or plain text."""
+    if html is not None and not text:
+        return html_to_text(html, drop_selectors)
+    return normalise_text(text or "")
+
+
+def clean_title(title: str | None) -> str | None:
+    return (normalise_text(title) or None) if title is not None else None
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code from py3langid (offline), or None for short or empty text."""
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
+        return None
+    code, _score = py3langid.classify(text)
+    return str(code)
+
+
 class _Pipeline:
     """Keeps the crawler (Scrapy no longer passes the spider to pipeline methods)."""
 
@@ -48,13 +69,9 @@ class CleanTextPipeline(_Pipeline):
     def process_item(self, item: PostItem) -> PostItem:
         spider = self.spider
         spider.context.counts.items += 1
-        if item.html is not None and not item.text:
-            item.text = html_to_text(item.html, spider.drop_selectors)
-        else:
-            item.text = normalise_text(item.text or "")
+        item.text = clean_text(item.text, item.html, spider.drop_selectors)
         item.html = None
-        if item.title is not None:
-            item.title = normalise_text(item.title) or None
+        item.title = clean_title(item.title)
         return item
 
 
@@ -62,14 +79,8 @@ class LanguagePipeline(_Pipeline):
     """ISO 639-1 code from py3langid (offline), or None for short or empty text."""
 
     def process_item(self, item: PostItem) -> PostItem:
-        if item.language:
-            return item
-        text = item.text or item.title or ""
-        if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
-            item.language = None
-            return item
-        code, _score = py3langid.classify(text)
-        item.language = code
+        if not item.language:
+            item.language = detect_language(item.text or item.title or "")
         return item
 
 

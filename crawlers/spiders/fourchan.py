@@ -126,13 +126,13 @@ class FourchanSpider(CohesionSpider):
             ]
         for no, posts, listed in entries:
             modified = listed or max((int(p.get("time", 0)) for p in posts), default=None)
-            if posts:
-                yield from self.items(no, posts)
             known = self.seen.get(str(no))
             if modified is not None and known is not None and modified <= known:
-                self.remember(no, known)
-            else:
-                yield from self.thread_request(no, modified)
+                self.remember(no, known)  # unchanged since the last run
+                continue
+            if posts:
+                yield from self.items(no, posts)
+            yield from self.thread_request(no, modified)
 
     def parse_thread(
         self, response: Response, page: int, no: int, modified: int | None
