@@ -169,6 +169,7 @@ class AuditEntry:
 
 # --- queues -----------------------------------------------------------------------------
 
+
 def thresholds_of(model: ModelVersion | None) -> dict[str, float]:
     raw = model.thresholds if model is not None else {}
     out = {}
@@ -180,7 +181,9 @@ def thresholds_of(model: ModelVersion | None) -> dict[str, float]:
 
 def _closeness(thresholds: Mapping[str, float]) -> ColumnElement[float]:
     """The smallest |score - threshold| over the labels, written portably (no LEAST/MIN)."""
-    distances = [func.abs(getattr(Classification, f"score_{label}") - thresholds[label]) for label in LABELS]
+    distances: list[ColumnElement[float]] = [
+        func.abs(getattr(Classification, f"score_{label}") - thresholds[label]) for label in LABELS
+    ]
     best = distances[0]
     for distance in distances[1:]:
         best = case((distance < best, distance), else_=best)
@@ -201,7 +204,7 @@ def _queue_select(
         key: ColumnElement[Any] = _closeness(thresholds_of(model))
         descending = False
     else:
-        key, descending = Classification.priority, True
+        key, descending = Classification.__table__.c.priority, True
     stmt = (
         select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
         .join(Post, Post.id == Classification.post_id)
@@ -245,10 +248,15 @@ def _item(row: Any, queue: str) -> QueueItem:
     flags = [label for label in LABELS if getattr(c, f"flag_{label}")]
     text = " ".join(post.text.split())
     return QueueItem(
-        post_id=post.id, priority=c.priority, flags=flags,
+        post_id=post.id,
+        priority=c.priority,
+        flags=flags,
         scores={label: getattr(c, f"score_{label}") for label in LABELS},
-        platform=post.platform, source=source, created_at=post.created_at,
-        excerpt=text[:280] + ("…" if len(text) > 280 else ""), status=decision,
+        platform=post.platform,
+        source=source,
+        created_at=post.created_at,
+        excerpt=text[:280] + ("…" if len(text) > 280 else ""),
+        status=decision,
         closeness=float(sort_key) if queue == "uncertain" else None,
     )
 
@@ -320,18 +328,29 @@ def weeks(session: Session, limit: int = 26) -> list[date]:
 
 # --- one post ---------------------------------------------------------------------------
 
+
 def post_detail(session: Session, post_id: int, model: ModelVersion | None) -> PostDetail | None:
     row = session.execute(
-        select(Post, Source.name).outerjoin(Source, Source.id == Post.source_id).where(Post.id == post_id)
+        select(Post, Source.name)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .where(Post.id == post_id)
     ).first()
     if row is None:
         return None
     post, source = row
     detail = PostDetail(
-        post_id=post.id, platform=post.platform, external_id=post.external_id, source=source,
-        url=post.url, title=post.title, text=post.text, created_at=post.created_at,
-        week_start=post.week_start, author=post.author.pseudonym if post.author else None,
-        places=list(post.places or []), thresholds=thresholds_of(model),
+        post_id=post.id,
+        platform=post.platform,
+        external_id=post.external_id,
+        source=source,
+        url=post.url,
+        title=post.title,
+        text=post.text,
+        created_at=post.created_at,
+        week_start=post.week_start,
+        author=post.author.pseudonym if post.author else None,
+        places=list(post.places or []),
+        thresholds=thresholds_of(model),
         model_name=model.name if model else None,
     )
     c = _classification(session, post_id, model)
@@ -357,7 +376,9 @@ def post_detail(session: Session, post_id: int, model: ModelVersion | None) -> P
     return detail
 
 
-def _classification(session: Session, post_id: int, model: ModelVersion | None) -> Classification | None:
+def _classification(
+    session: Session, post_id: int, model: ModelVersion | None
+) -> Classification | None:
     if model is None:
         return None
     return session.scalar(
@@ -385,12 +406,15 @@ def thread_context(session: Session, post: Post, limit: int = 50) -> list[Thread
     if len(rows) <= 1:
         return []
     return [
-        ThreadPost(p.id, p.created_at, p.author.pseudonym if p.author else None, p.text, p.id == post.id)
+        ThreadPost(
+            p.id, p.created_at, p.author.pseudonym if p.author else None, p.text, p.id == post.id
+        )
         for p in rows
     ]
 
 
 # --- decisions --------------------------------------------------------------------------
+
 
 def normalise_correction(labels: Mapping[str, Any] | None) -> dict[str, list[str]]:
     labels = labels or {}
@@ -435,24 +459,49 @@ def record_decision(
 
     classification = _classification(session, post_id, active_model(session))
     review = Review(
-        post_id=post_id, classification_id=classification.id if classification else None,
-        user_id=user_id, decision=decision, queue=queue, note=note, created_at=utcnow(),
+        post_id=post_id,
+        classification_id=classification.id if classification else None,
+        user_id=user_id,
+        decision=decision,
+        queue=queue,
+        note=note,
+        created_at=utcnow(),
         corrected_labels=normalise_correction(corrected_labels) if decision == "correct" else None,
     )
     session.add(review)
     session.flush()
     record_audit(
-        session, f"review.{decision}", user_id=user_id, actor=actor, object_type="post",
-        object_id=str(post_id), detail={"review_id": review.id, "queue": queue}, ip=ip,
+        session,
+        f"review.{decision}",
+        user_id=user_id,
+        actor=actor,
+        object_type="post",
+        object_id=str(post_id),
+        detail={"review_id": review.id, "queue": queue},
+        ip=ip,
     )
     return review.id
 
 
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "review_id", "reviewed_at", "reviewer", "decision", "queue", "post_id", "platform",
-    "external_id", "url", "source", "week_start", "model_version", "model_flags",
-    "corrected_flags", "corrected_targets", "corrected_narratives",
-    "corrected_threat_targets", "note",
+    "review_id",
+    "reviewed_at",
+    "reviewer",
+    "decision",
+    "queue",
+    "post_id",
+    "platform",
+    "external_id",
+    "url",
+    "source",
+    "week_start",
+    "model_version",
+    "model_flags",
+    "corrected_flags",
+    "corrected_targets",
+    "corrected_narratives",
+    "corrected_threat_targets",
+    "note",
 )
 
 
@@ -471,16 +520,27 @@ def export_decisions(session: Session) -> list[dict[str, Any]]:
     rows = []
     for review, username, post, source, c, model_name in session.execute(query):
         corrected = review.corrected_labels or {}
-        rows.append({
-            "review_id": review.id, "reviewed_at": review.created_at.isoformat(),
-            "reviewer": username, "decision": review.decision, "queue": review.queue,
-            "post_id": post.id, "platform": post.platform, "external_id": post.external_id,
-            "url": post.url, "source": source, "week_start": post.week_start.isoformat(),
-            "model_version": model_name,
-            "model_flags": " ".join(l for l in LABELS if c is not None and getattr(c, f"flag_{l}")),
-            **{f"corrected_{k}": " ".join(corrected.get(k, [])) for k in CORRECTION_KEYS},
-            "note": review.note,
-        })
+        rows.append(
+            {
+                "review_id": review.id,
+                "reviewed_at": review.created_at.isoformat(),
+                "reviewer": username,
+                "decision": review.decision,
+                "queue": review.queue,
+                "post_id": post.id,
+                "platform": post.platform,
+                "external_id": post.external_id,
+                "url": post.url,
+                "source": source,
+                "week_start": post.week_start.isoformat(),
+                "model_version": model_name,
+                "model_flags": " ".join(
+                    label for label in LABELS if c is not None and getattr(c, f"flag_{label}")
+                ),
+                **{f"corrected_{k}": " ".join(corrected.get(k, [])) for k in CORRECTION_KEYS},
+                "note": review.note,
+            }
+        )
     return rows
 
 
@@ -505,20 +565,32 @@ def reviewed_examples(session: Session) -> list[ReviewedExample]:
                 continue
             labels["flags"] = [label for label in LABELS if getattr(c, f"flag_{label}")]
             for tag in c.tags:
-                key = {"target": "targets", "narrative": "narratives"}.get(tag.kind, "threat_targets")
+                key = {"target": "targets", "narrative": "narratives"}.get(
+                    tag.kind, "threat_targets"
+                )
                 if tag.kind in ("target", "narrative", "threat_target"):
                     labels[key].append(tag.value)
-        examples.append(ReviewedExample(
-            review.post_id, text, labels["flags"], labels["targets"], labels["narratives"],
-            labels["threat_targets"], review.decision,
-        ))
+        examples.append(
+            ReviewedExample(
+                review.post_id,
+                text,
+                labels["flags"],
+                labels["targets"],
+                labels["narratives"],
+                labels["threat_targets"],
+                review.decision,
+            )
+        )
     return examples
 
 
 # --- users and audit --------------------------------------------------------------------
 
+
 def _info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.username, user.role, user.disabled, user.created_at, user.last_login)
+    return UserInfo(
+        user.id, user.username, user.role, user.disabled, user.created_at, user.last_login
+    )
 
 
 def create_user(session: Session, username: str, password_hash: str, role: str) -> UserInfo:
@@ -578,14 +650,24 @@ def record_audit(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> None:
-    session.add(AuditLog(
-        at=utcnow(), user_id=user_id, actor=actor[:100] if actor else None, action=action,
-        object_type=object_type, object_id=object_id, detail=detail or {}, ip=ip,
-    ))
+    session.add(
+        AuditLog(
+            at=utcnow(),
+            user_id=user_id,
+            actor=actor[:100] if actor else None,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail or {},
+            ip=ip,
+        )
+    )
     session.flush()
 
 
-def recent_audit(session: Session, limit: int = 200, actions: Sequence[str] = ()) -> list[AuditEntry]:
+def recent_audit(
+    session: Session, limit: int = 200, actions: Sequence[str] = ()
+) -> list[AuditEntry]:
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if actions:
         query = query.where(or_(*(AuditLog.action.startswith(a) for a in actions)))

@@ -1,0 +1,66 @@
+"""Review-app accounts: what `cohesion user ...` and the admin page call."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from review.auth import hash_password
+from store import review_queries
+from store.engine import session_scope
+from store.review_queries import UserInfo
+
+
+def add_user(
+    sessions: sessionmaker[Session],
+    username: str,
+    password: str,
+    role: str,
+    *,
+    actor: str = "cli",
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> UserInfo:
+    """Create an account (argon2 hash of the password) and audit it."""
+    password_hash = hash_password(password)
+    with session_scope(sessions) as session:
+        user = review_queries.create_user(session, username.strip(), password_hash, role)
+        review_queries.record_audit(
+            session,
+            "user.create",
+            user_id=actor_id,
+            actor=actor,
+            object_type="user",
+            object_id=user.username,
+            detail={"role": role},
+            ip=ip,
+        )
+    return user
+
+
+def set_disabled(
+    sessions: sessionmaker[Session],
+    username: str,
+    disabled: bool,
+    *,
+    actor: str = "cli",
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> UserInfo:
+    """Disable (or re-enable) an account; a disabled user's sessions stop working at once."""
+    with session_scope(sessions) as session:
+        user = review_queries.set_disabled(session, username, disabled)
+        review_queries.record_audit(
+            session,
+            "user.disable" if disabled else "user.enable",
+            user_id=actor_id,
+            actor=actor,
+            object_type="user",
+            object_id=user.username,
+            ip=ip,
+        )
+    return user
+
+
+def list_users(sessions: sessionmaker[Session]) -> list[UserInfo]:
+    with session_scope(sessions) as session:
+        return review_queries.list_users(session)

@@ -1,0 +1,109 @@
+"""The review app: `create_app(...)` builds it; `serve(...)` runs it with uvicorn.
+
+Pages are rendered on the server with autoescaped Jinja2; htmx and app.js are served
+from review/static (no CDN); every response carries a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from review.auth import LoginRateLimiter
+from review.context import AppContext
+from review.rendering import environment
+from review.retrain import RetrainFn, RetrainManager
+from review.routes import admin, auth, posts, queue
+from review.routes import retrain as retrain_routes
+from review.security import LoginRequired, SecurityHeadersMiddleware, login_url
+
+STATIC = Path(__file__).parent / "static"
+ROUTERS = (auth.router, queue.router, posts.router, admin.router, retrain_routes.router)
+SESSION_COOKIE = "cohesion_session"
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    sessions: sessionmaker[Session],
+    *,
+    secret: str,
+    session_hours: int = 12,
+    https_only: bool = False,
+    retrain: RetrainFn | None = None,
+    locality: str = "",
+) -> FastAPI:
+    app = FastAPI(title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = AppContext(
+        sessions=sessions,
+        limiter=LoginRateLimiter(),
+        retrain=RetrainManager(retrain),
+        session_hours=session_hours,
+        locality=locality,
+    )
+    # Added last = outermost: headers go on every response, errors included.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=session_hours * 3600,
+        same_site="strict",
+        https_only=https_only,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    return app
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    if request.method == "GET" and "hx-request" not in request.headers:
+        return RedirectResponse(login_url(request), status_code=303)
+    # htmx follows HX-Redirect; plain clients get the 401.
+    return Response("login required", status_code=401, headers={"HX-Redirect": "/login"})
+
+
+def _error_page(status: int, message: str) -> HTMLResponse:
+    html = environment.get_template("error.html").render(status=status, message=message)
+    return HTMLResponse(html, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error_page(exc.status_code, str(exc.detail))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    return _error_page(400, "The request was not valid.")
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    import uvicorn
+
+    if not _is_loopback(host):
+        log.warning(
+            "the review app listens on %s: anyone who can reach it sees the login page; "
+            "serve it only behind TLS and start it with --https-only",
+            host,
+        )
+    uvicorn.run(
+        app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

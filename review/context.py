@@ -1,0 +1,40 @@
+"""What every request handler reaches through `request.app.state.ctx`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from review.auth import LoginRateLimiter
+from review.retrain import RetrainManager
+from store.engine import session_scope
+
+
+@dataclass
+class AppContext:
+    sessions: sessionmaker[Session]
+    limiter: LoginRateLimiter
+    retrain: RetrainManager
+    session_hours: int
+    locality: str = ""
+
+
+def app_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@contextmanager
+def db(request: Request) -> Iterator[Session]:
+    """One transaction for the request's work: committed on success, else rolled back."""
+    with session_scope(app_context(request).sessions) as session:
+        yield session
+
+
+def client_ip(request: Request) -> str:
+    # The app binds to loopback by default and trusts no proxy header.
+    return request.client.host if request.client else "unknown"

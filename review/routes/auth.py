@@ -1,0 +1,96 @@
+"""Log in and out."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from review.auth import csrf_matches, hash_password, needs_rehash, new_csrf_token, verify_password
+from review.context import app_context, client_ip, db
+from review.rendering import render
+from review.security import Actor, safe_next
+from store import review_queries
+
+router = APIRouter()
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", None, next=safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/queue",
+) -> Response:
+    target = safe_next(next)
+    if not csrf_matches(request.session.get("csrf"), csrf_token):
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            next=target,
+            error="The form expired; please try again.",
+        )
+    ip, limiter = client_ip(request), app_context(request).limiter
+    if limiter.blocked(username, ip):
+        with db(request) as session:
+            review_queries.record_audit(session, "login.blocked", actor=username, ip=ip)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=target,
+            error="Too many failed logins. Wait 15 minutes and try again.",
+        )
+    with db(request) as session:
+        found = review_queries.credentials(session, username)
+        user, stored = found if found else (None, None)
+        ok = verify_password(stored, password) and user is not None and not user.disabled
+        if ok and user is not None and stored is not None:
+            review_queries.mark_login(session, user.id)
+            if needs_rehash(stored):
+                review_queries.set_password_hash(session, user.id, hash_password(password))
+            review_queries.record_audit(
+                session, "login.success", user_id=user.id, actor=user.username, ip=ip
+            )
+        else:
+            reason = (
+                "unknown user" if user is None else "disabled" if user.disabled else "bad password"
+            )
+            review_queries.record_audit(
+                session, "login.failed", actor=username, ip=ip, detail={"reason": reason}
+            )
+    if not ok or user is None:
+        limiter.failed(username, ip)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=target,
+            error="Wrong username or password.",
+        )
+    limiter.succeeded(username, ip)
+    request.session.clear()
+    request.session.update(uid=user.id, login_at=int(time.time()), csrf=new_csrf_token())
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, user: Actor) -> Response:
+    with db(request) as session:
+        review_queries.record_audit(
+            session, "logout", user_id=user.id, actor=user.username, ip=client_ip(request)
+        )
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,111 @@
+"""One post: its text with evidence, thread, scores and history; and the decision form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
+from review.context import client_ip, db
+from review.highlight import segments
+from review.rendering import flash, query, render
+from review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
+from review.security import Actor, Viewer
+from store import review_queries
+from store.models import LABELS, REVIEW_DECISIONS
+from store.review_queries import ReviewInputError
+from store.status import active_model
+
+router = APIRouter()
+VOCABULARY = {
+    "flags": LABELS,
+    "targets": TARGETS,
+    "narratives": NARRATIVES,
+    "threat_targets": THREAT_TARGETS,
+}
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+def _queue_name(params: dict[str, str]) -> str:
+    queue = params.get("queue") or "priority"
+    if queue not in QUEUE_PATHS:
+        raise HTTPException(status_code=400, detail="unknown queue")
+    return queue
+
+
+@router.get("/posts/{post_id}")
+def post_page(request: Request, post_id: int, user: Viewer) -> Response:
+    params = dict(request.query_params)
+    queue, filters = _queue_name(params), parse_filters(params)
+    with db(request) as session:
+        model = active_model(session)
+        detail = review_queries.post_detail(session, post_id, model)
+        if detail is None:
+            raise HTTPException(status_code=404, detail="no such post")
+        prev_id, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
+    back = filter_params(queue, filters)
+    return render(
+        request,
+        "post.html",
+        user,
+        post=detail,
+        segments=segments(detail.text, detail.evidence),
+        queue=queue,
+        back=back,
+        back_query=query(**back),
+        queue_path=QUEUE_PATHS[queue],
+        prev_id=prev_id,
+        next_id=next_id,
+        vocabulary=VOCABULARY,
+        labels=LABELS,
+        decisions=REVIEW_DECISIONS,
+    )
+
+
+@router.post("/posts/{post_id}/decision")
+def decide(
+    request: Request, post_id: int, user: Actor, form: Annotated[FormData, Depends(form_data)]
+) -> Response:
+    context = dict(parse_qsl(str(form.get("back") or ""))[:20])
+    queue, filters = _queue_name(context), parse_filters(context)
+    decision = str(form.get("decision") or "")
+    correction = {key: [str(v) for v in form.getlist(f"c_{key}")] for key in VOCABULARY}
+    for key, values in correction.items():
+        unknown = set(values) - set(VOCABULARY[key])
+        if unknown:
+            raise HTTPException(
+                status_code=400, detail=f"unknown {key}: {', '.join(sorted(unknown))}"
+            )
+    try:
+        with db(request) as session:
+            review_queries.record_decision(
+                session,
+                post_id=post_id,
+                user_id=user.id,
+                actor=user.username,
+                decision=decision,
+                queue=queue,
+                note=str(form.get("note") or ""),
+                corrected_labels=correction if decision == "correct" else None,
+                ip=client_ip(request),
+            )
+            model = active_model(session)
+            _, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
+    except ReviewInputError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except LookupError:
+        raise HTTPException(status_code=404, detail="no such post") from None
+    back = query(**filter_params(queue, filters))
+    flash(request, f"Post {post_id}: {decision} saved.")
+    if next_id is None:
+        flash(request, "That was the last post in this queue view.")
+        params = {k: v for k, v in filter_params(queue, filters).items() if k != "queue"}
+        return RedirectResponse(f"{QUEUE_PATHS[queue]}?{query(**params)}", status_code=303)
+    return RedirectResponse(f"/posts/{next_id}?{back}", status_code=303)

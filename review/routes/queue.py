@@ -1,0 +1,138 @@
+"""The priority and uncertain queues, and the CSV export of decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from classify.taxonomy import NARRATIVES, TARGETS
+from review.context import client_ip, db
+from review.rendering import render
+from review.security import Viewer
+from store import review_queries
+from store.models import LABELS
+from store.review_queries import STATUSES, QueueFilters, ReviewInputError
+from store.status import active_model
+
+router = APIRouter()
+QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain"}
+
+
+def parse_filters(params: Mapping[str, str]) -> QueueFilters:
+    """Queue filters from query parameters; empty values mean "any"."""
+
+    def value(name: str) -> str | None:
+        raw = (params.get(name) or "").strip()
+        return raw[:200] or None
+
+    week = value("week")
+    try:
+        return QueueFilters(
+            label=value("label"),
+            target=value("target"),
+            narrative=value("narrative"),
+            source=value("source"),
+            week=date.fromisoformat(week) if week else None,
+            status=value("status") or "unreviewed",
+        )
+    except (ReviewInputError, ValueError) as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+
+
+def filter_params(queue: str, filters: QueueFilters) -> dict[str, str | None]:
+    """The query parameters that reproduce a queue view (for links and redirects)."""
+    return {
+        "queue": queue,
+        "label": filters.label,
+        "target": filters.target,
+        "narrative": filters.narrative,
+        "source": filters.source,
+        "week": filters.week.isoformat() if filters.week else None,
+        "status": filters.status if queue == "priority" else None,
+    }
+
+
+def parse_page(params: Mapping[str, str]) -> int:
+    try:
+        return max(1, min(int(params.get("page") or 1), 100_000))
+    except ValueError:
+        raise HTTPException(status_code=400, detail="page must be a number") from None
+
+
+@router.get("/")
+def home(user: Viewer) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+def _queue_view(request: Request, user: review_queries.UserInfo, queue: str) -> Response:
+    filters = parse_filters(request.query_params)
+    page = parse_page(request.query_params)
+    with db(request) as session:
+        model = active_model(session)
+        result = review_queries.queue_page(session, model, queue, filters, page)
+        model_name = model.name if model else None
+        sources, weeks = review_queries.sources(session), review_queries.weeks(session)
+    return render(
+        request,
+        "queue.html",
+        user,
+        queue=queue,
+        path=QUEUE_PATHS[queue],
+        filters=filters,
+        params=filter_params(queue, filters),
+        result=result,
+        model_name=model_name,
+        sources=sources,
+        weeks=weeks,
+        labels=LABELS,
+        targets=TARGETS,
+        narratives=NARRATIVES,
+        statuses=STATUSES,
+        margin=review_queries.UNCERTAIN_MARGIN,
+    )
+
+
+@router.get("/queue")
+def priority_queue(request: Request, user: Viewer) -> Response:
+    return _queue_view(request, user, "priority")
+
+
+@router.get("/uncertain")
+def uncertain_queue(request: Request, user: Viewer) -> Response:
+    return _queue_view(request, user, "uncertain")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (notes and URLs are
+    written by analysts and by the posts' authors)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/export.csv")
+def export_csv(request: Request, user: Viewer) -> Response:
+    with db(request) as session:
+        rows = review_queries.export_decisions(session)
+        review_queries.record_audit(
+            session,
+            "export.decisions",
+            user_id=user.id,
+            actor=user.username,
+            detail={"rows": len(rows)},
+            ip=client_ip(request),
+        )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(review_queries.EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in review_queries.EXPORT_COLUMNS])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="cohesion-decisions.csv"'},
+    )

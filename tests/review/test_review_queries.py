@@ -1,0 +1,276 @@
+"""store.review_queries on SQLite and PostgreSQL: queues, decisions, examples, users."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import review_queries as rq
+from store.engine import session_scope
+from store.models import AuditLog, Review
+from store.review_queries import QueueFilters, ReviewInputError
+from store.status import active_model
+from tests.review.seed import FILLER, World, seed
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session]) -> World:
+    return seed(sessions, users=True)
+
+
+def _ids(page: rq.QueuePage) -> list[int]:
+    return [item.post_id for item in page.items]
+
+
+def _user_id(session: Session, name: str) -> int:
+    found = rq.credentials(session, name)
+    assert found is not None
+    return found[0].id
+
+
+def test_priority_queue_orders_flagged_posts_and_pages(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    ids = world.ids
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        first = rq.queue_page(session, model, "priority", QueueFilters(), page=1)
+        second = rq.queue_page(session, model, "priority", QueueFilters(), page=2)
+    assert first.total == 5 + FILLER and first.pages == 2
+    assert _ids(first)[:4] == [ids["t3_threat"], ids["t3_dox"], ids["t3_hostile"], ids["t3_hate"]]
+    priorities = [i.priority for i in first.items + second.items]
+    assert priorities == sorted(priorities, reverse=True)
+    assert len(first.items) == rq.PAGE_SIZE and len(second.items) == first.total - rq.PAGE_SIZE
+    assert ids["t3_plain"] not in _ids(first) + _ids(second)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (QueueFilters(label="hate"), ["t3_hostile", "t3_hate"]),
+        (QueueFilters(target="jewish"), ["t3_hate"]),
+        (QueueFilters(narrative="election_fraud"), ["f_fraud"]),
+        (QueueFilters(source="county-reddit"), ["t3_threat", "t3_dox", "t3_hostile", "t3_hate"]),
+        (QueueFilters(week=date(2026, 3, 2)), ["t3_threat", "t3_dox", "t3_hostile"]),
+        (QueueFilters(label="threat", week=date(2026, 3, 9)), []),
+    ],
+)
+def test_queue_filters(sessions: sessionmaker[Session], world: World, filters: QueueFilters,
+                       expected: list[str]) -> None:  # fmt: skip
+    with session_scope(sessions) as session:
+        page = rq.queue_page(session, active_model(session), "priority", filters)
+    assert _ids(page) == [world.ids[key] for key in expected]
+
+
+def test_status_follows_the_latest_review(sessions: sessionmaker[Session], world: World) -> None:
+    ids = world.ids
+    with session_scope(sessions) as session:
+        alan = _user_id(session, "alan")
+        rq.record_decision(
+            session, post_id=ids["t3_threat"], user_id=alan, actor="alan", decision="escalate"
+        )
+        rq.record_decision(
+            session, post_id=ids["t3_dox"], user_id=alan, actor="alan", decision="escalate"
+        )
+        rq.record_decision(
+            session, post_id=ids["t3_dox"], user_id=alan, actor="alan", decision="confirm"
+        )
+    with session_scope(sessions) as session:
+        model = active_model(session)
+
+        def status(name: str) -> list[int]:
+            return _ids(
+                rq.queue_page(session, model, "priority", QueueFilters(status=name), per_page=100)
+            )
+
+        assert status("escalated") == [ids["t3_threat"]]
+        assert status("reviewed") == [ids["t3_dox"]]
+        unreviewed = status("unreviewed")
+        assert ids["t3_threat"] not in unreviewed and ids["t3_dox"] not in unreviewed
+        assert len(status("all")) == 5 + FILLER
+
+
+def test_neighbours_follow_the_queue_even_after_a_decision(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    ids = world.ids
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        f = QueueFilters()
+        assert rq.neighbours(session, model, "priority", f, ids["t3_threat"]) == (
+            None,
+            ids["t3_dox"],
+        )
+        assert rq.neighbours(session, model, "priority", f, ids["t3_dox"]) == (
+            ids["t3_threat"],
+            ids["t3_hostile"],
+        )
+        rq.record_decision(session, post_id=ids["t3_dox"], user_id=_user_id(session, "alan"),
+                           actor="alan", decision="reject")  # fmt: skip
+        # The reviewed post left the unreviewed queue; its neighbours are still found.
+        assert rq.neighbours(session, model, "priority", f, ids["t3_dox"]) == (
+            ids["t3_threat"],
+            ids["t3_hostile"],
+        )
+        prev_id, next_id = rq.neighbours(
+            session, model, "priority", QueueFilters(label="hate"), ids["t3_hostile"]
+        )
+        assert (prev_id, next_id) == (None, ids["t3_hate"])
+
+
+def test_uncertain_queue_is_near_thresholds_closest_first(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    ids = world.ids
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        page = rq.queue_page(session, model, "uncertain", QueueFilters(), per_page=100)
+        found = {item.post_id: item.closeness for item in page.items}
+        # t3_near: threat 0.38 vs 0.40 (0.02); t3_reply: anti_government 0.55 vs 0.60 (0.05)
+        assert _ids(page)[:2] == [ids["t3_near"], ids["t3_reply"]]
+        assert found[ids["t3_near"]] == pytest.approx(0.02)
+        assert ids["t3_plain"] not in found and ids["t3_threat"] not in found
+        closeness = [item.closeness or 0.0 for item in page.items]
+        assert closeness == sorted(closeness)
+        rq.record_decision(session, post_id=ids["t3_near"], user_id=_user_id(session, "alan"),
+                           actor="alan", decision="reject", queue="uncertain")  # fmt: skip
+        after = rq.queue_page(session, model, "uncertain", QueueFilters(), per_page=100)
+        assert ids["t3_near"] not in _ids(after)
+        assert (
+            rq.neighbours(session, model, "uncertain", QueueFilters(), ids["t3_near"])[1]
+            == ids["t3_reply"]
+        )
+
+
+def test_thresholds_default_to_one_half() -> None:
+    assert rq.thresholds_of(None) == {
+        label: 0.5 for label in ("hate", "anti_government", "threat", "doxxing")
+    }
+
+
+def test_record_decision_writes_review_and_audit_together(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    post_id = world.ids["t3_hate"]
+    with session_scope(sessions) as session:
+        alan = _user_id(session, "alan")
+        review_id = rq.record_decision(
+            session,
+            post_id=post_id,
+            user_id=alan,
+            actor="alan",
+            decision="correct",
+            queue="priority",
+            note="  not hate, a quote  ",
+            ip="127.0.0.1",
+            corrected_labels={"flags": ["anti_government"], "narratives": ["election_fraud"]},
+        )
+    with session_scope(sessions) as session:
+        review = session.get_one(Review, review_id)
+        audit = session.scalars(select(AuditLog).where(AuditLog.action == "review.correct")).one()
+    assert review.classification_id is not None and review.user_id == alan
+    assert review.note == "not hate, a quote"
+    assert review.corrected_labels == {"flags": ["anti_government"], "targets": [],
+                                       "narratives": ["election_fraud"], "threat_targets": []}  # fmt: skip
+    assert audit.object_id == str(post_id) and audit.detail == {
+        "review_id": review_id,
+        "queue": "priority",
+    }
+    assert audit.actor == "alan" and audit.ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"decision": "approve"}, ReviewInputError),
+        ({"decision": "confirm", "queue": "random"}, ReviewInputError),
+        ({"decision": "correct", "corrected_labels": {"flags": ["spam"]}}, ReviewInputError),
+        ({"decision": "correct", "corrected_labels": {"colour": ["red"]}}, ReviewInputError),
+        ({"decision": "confirm", "note": "x" * (rq.MAX_NOTE_CHARS + 1)}, ReviewInputError),
+        ({"decision": "confirm", "post_id": 999_999}, LookupError),
+    ],
+)
+def test_bad_decisions_are_refused(sessions: sessionmaker[Session], world: World,
+                                   kwargs: dict[str, object], error: type[Exception]) -> None:  # fmt: skip
+    with session_scope(sessions) as session:
+        args: dict[str, object] = {"post_id": world.ids["t3_hate"], "user_id": _user_id(session, "alan"),
+                                   "actor": "alan", **kwargs}  # fmt: skip
+        with pytest.raises(error):
+            rq.record_decision(session, **args)  # type: ignore[arg-type]
+    with session_scope(sessions) as session:
+        assert session.scalars(select(Review)).all() == []
+
+
+def test_reviewed_examples_use_the_latest_decision(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    ids = world.ids
+    with session_scope(sessions) as session:
+        alan = _user_id(session, "alan")
+
+        def decide(key: str, decision: str, labels: dict[str, list[str]] | None = None) -> None:
+            rq.record_decision(session, post_id=ids[key], user_id=alan, actor="alan",
+                               decision=decision, corrected_labels=labels)  # fmt: skip
+
+        decide("t3_threat", "confirm")
+        decide("t3_dox", "escalate")
+        decide("t3_hate", "confirm")
+        decide("t3_hate", "reject")
+        decide(
+            "f_fraud",
+            "correct",
+            {"flags": ["anti_government", "threat"], "threat_targets": ["official"]},
+        )
+    with session_scope(sessions) as session:
+        examples = {ex.post_id: ex for ex in rq.reviewed_examples(session)}
+    assert set(examples) == {ids["t3_threat"], ids["t3_hate"], ids["f_fraud"]}
+    threat = examples[ids["t3_threat"]]
+    assert threat.flags == ["hate", "anti_government", "threat", "doxxing"][1:3]
+    assert threat.threat_targets == ["official"] and threat.narratives == ["corruption_traitor"]
+    assert examples[ids["t3_hate"]].flags == [] and examples[ids["t3_hate"]].decision == "reject"
+    assert examples[ids["f_fraud"]].flags == ["anti_government", "threat"]
+    assert examples[ids["f_fraud"]].threat_targets == ["official"]
+
+
+def test_export_rows(sessions: sessionmaker[Session], world: World) -> None:
+    with session_scope(sessions) as session:
+        rq.record_decision(session, post_id=world.ids["t3_threat"], user_id=_user_id(session, "ada"),
+                           actor="ada", decision="confirm", note="=1+1")  # fmt: skip
+        rows = rq.export_decisions(session)
+    assert len(rows) == 1 and set(rows[0]) == set(rq.EXPORT_COLUMNS)
+    row = rows[0]
+    assert row["reviewer"] == "ada" and row["model_version"] == "test-model-1"
+    assert row["model_flags"] == "anti_government threat" and row["source"] == "county-reddit"
+    assert "text" not in row
+
+
+def test_thread_context(sessions: sessionmaker[Session], world: World) -> None:
+    with session_scope(sessions) as session:
+        detail = rq.post_detail(session, world.ids["t3_reply"], active_model(session))
+        assert detail is not None
+        assert [t.post_id for t in detail.thread] == [world.ids["t3_threat"], world.ids["t3_reply"]]
+        assert [t.is_current for t in detail.thread] == [False, True]
+        lonely = rq.post_detail(session, world.ids["t3_plain"], active_model(session))
+        assert lonely is not None and lonely.thread == []
+        assert rq.post_detail(session, 999_999, None) is None
+
+
+def test_users(sessions: sessionmaker[Session]) -> None:
+    with session_scope(sessions) as session:
+        rq.create_user(session, "Maria", "hash", "analyst")
+        with pytest.raises(ReviewInputError, match="exists"):
+            rq.create_user(session, "maria", "hash", "admin")
+        with pytest.raises(ReviewInputError, match="role"):
+            rq.create_user(session, "bob", "hash", "root")
+        with pytest.raises(ReviewInputError, match="username"):
+            rq.create_user(session, "<script>", "hash", "analyst")
+    with session_scope(sessions) as session:
+        assert rq.set_disabled(session, "MARIA", True).disabled
+        with pytest.raises(LookupError):
+            rq.set_disabled(session, "nobody", True)
+        found = rq.credentials(session, "maria")
+        assert found is not None and found[0].disabled and found[1] == "hash"
+        assert [u.username for u in rq.list_users(session)] == ["Maria"]
