@@ -11,7 +11,8 @@ candidates with the smallest keys. That is a uniform random sample that stays th
 as the week fills up (posts already drawn stay drawn), so analysts can work it across
 days. Truth for a label, from the latest calibration review of the post: `confirm` and
 `escalate` keep the model's flags; `correct` gives the corrected flags; `reject` means
-no label applies.
+no label applies. An `escalate` that carries corrected labels gives those (the review
+app's blind calibration form records the analyst's own labels with an escalation).
 
 Estimates per (week, label):
 - precision = flagged-sample posts that truly carry the label / flagged-sample posts
@@ -89,7 +90,8 @@ def _week_posts(
         .join(Classification, Classification.post_id == Post.id)
         .where(Classification.model_version_id == model_version_id, Post.week_start == week)
     )
-    flagged, unflagged = [], []
+    flagged: list[int] = []
+    unflagged: list[int] = []
     for post_id, is_flagged in session.execute(query):
         (flagged if is_flagged else unflagged).append(post_id)
     return flagged, unflagged
@@ -171,7 +173,9 @@ def _calibration_truth(
         }
         if review.decision == "reject":
             truth[review.post_id] = set()
-        elif review.decision == "correct":
+        elif review.decision == "correct" or (
+            review.decision == "escalate" and review.corrected_labels is not None
+        ):
             truth[review.post_id] = set((review.corrected_labels or {}).get("flags", []))
         else:  # confirm, escalate
             truth[review.post_id] = model_flags

@@ -64,7 +64,7 @@ def collector_health(
     weeks = sorted(weeks)
     first = weeks[0] - timedelta(weeks=BASELINE_WEEKS)
     sources = {s.id: s.name for s in session.scalars(select(Source).where(Source.enabled))}
-    counts: dict[tuple[int, date], int] = {}
+    counts: dict[tuple[int | None, date], int] = {}
     query = (
         select(Post.source_id, Post.week_start, func.count(Post.id))
         .where(Post.week_start >= first, Post.week_start <= weeks[-1])
@@ -107,7 +107,7 @@ def collector_health(
 def _assess(
     name: str,
     week: date,
-    counts: dict[tuple[int, date], int],
+    counts: dict[tuple[int | None, date], int],
     first_week: date | None,
     week_runs: dict[str, int],
     ok_ends: list[datetime],

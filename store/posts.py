@@ -215,7 +215,7 @@ def _count_author_posts(session: Session, inserted: Sequence[Any]) -> None:
     )
 
 
-def unclassified_posts_query(model_version_id: int) -> Select[tuple[Post]]:
+def unclassified_posts_query(model_version_id: int) -> Select[Post]:
     """Posts with no classification from this model version, oldest id first."""
     has_classification = (
         select(Classification.id)
