@@ -102,7 +102,8 @@ def init(ctx: typer.Context) -> None:
     """Set up a new installation: config, pseudonym key, database, sources.
 
     Writes ./cohesion.toml from a commented starter when no config exists, creates the
-    pseudonym key file (mode 0600) unless COHESION_PSEUDONYM_KEY is set, migrates the
+    pseudonym key file (mode 0600) unless COHESION_PSEUDONYM_KEY is set, and the review
+    app's session secret (0600) unless COHESION_REVIEW_SECRET is set, migrates the
     database to the latest schema and registers the configured sources. Safe to run
     again. Example: `cohesion --config examples/johnson-county.toml init`
     """
@@ -114,6 +115,8 @@ def init(ctx: typer.Context) -> None:
         console.print(f"wrote starter config {result.config_written}; edit it for your locality")
     if result.key_created:
         console.print(f"created pseudonym key {result.key_created} (mode 0600); back it up")
+    if result.review_secret_created:
+        console.print(f"created review-app session secret {result.review_secret_created} (0600)")
     console.print(f"database at schema revision {result.revision}")
     console.print(f"{len(result.sources)} source(s) registered: {', '.join(result.sources) or '-'}")
 
@@ -251,24 +254,52 @@ def crawl(
         list[str] | None,
         typer.Option("--source", "-s", metavar="NAME", help="Crawl only this source (repeatable)."),
     ] = None,
+    scrapyd: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scrapyd", metavar="URL",
+            help="Run the crawls as jobs on these Scrapyd nodes (repeatable or comma-separated; "
+            "default [scale] scrapyd).",
+        ),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Crawl here even when [scale] scrapyd is set.")
+    ] = False,
 ) -> None:
     """Crawl the enabled sources incrementally, each in its own process.
 
     Prints a summary per source (pages, items, new, duplicates, errors) and exits with
     status 1 when any source failed; a source missing credentials is skipped with the
-    variable to set. Example: `cohesion crawl --source county-reddit --source county-news`
+    variable to set. With --scrapyd (or [scale] scrapyd) the crawler code is deployed to
+    the Scrapyd nodes and each source runs there as a job, round-robin over the nodes.
+    Example: `cohesion crawl --source county-reddit --source county-news`, or
+    `cohesion crawl --scrapyd http://crawl1:6800 --scrapyd http://crawl2:6800`
     """
     from config import load_settings
     from crawlers.run import crawl_sources
 
     settings = load_settings(_config(ctx))
+    nodes = [url.strip() for value in scrapyd or [] for url in value.split(",") if url.strip()]
+    nodes = [] if local else (nodes or list(settings.scale.scrapyd))
     with console.status("crawling...") as spinner:
 
         def progress(name: str, counts: Any) -> None:
             spinner.update(f"crawling {name}: {counts.pages} pages, {counts.items} items, "
                            f"{counts.new} new, {counts.errors} errors")
 
-        summaries = crawl_sources(settings, source or None, progress=progress)
+        def job_state(name: str, state: str) -> None:
+            spinner.update(f"Scrapyd job of {name}: {state}")
+
+        if nodes:
+            from crawlers.scrapyd import crawl_via_scrapyd
+
+            summaries = crawl_via_scrapyd(
+                settings, nodes, source or None, progress=job_state,
+                poll_interval=settings.scale.poll_seconds,
+                timeout=settings.scale.crawl_timeout_minutes * 60.0,
+            )  # fmt: skip
+        else:
+            summaries = crawl_sources(settings, source or None, progress=progress)
     table = Table(title="Crawl summary")
     for column in ("source", "platform", "status", "pages", "items", "new", "dup", "errors"):
         table.add_column(column, justify="right" if column in ("pages", "items", "new", "dup",

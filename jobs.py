@@ -72,6 +72,7 @@ class InitResult:
     key_created: Path | None
     revision: str | None
     sources: list[str] = field(default_factory=list)
+    review_secret_created: Path | None = None
 
 
 def starter_config_text() -> str:
@@ -89,6 +90,9 @@ def init_project(config_path: Path | str | None, target: Path | None = None) -> 
     settings = load_settings(config_path)
     key_path = settings.resolve(settings.privacy.key_file)
     created = key_path if create_key_file(key_path) else None
+    from review.auth import ensure_secret  # the review app's session secret, 0600
+
+    review_secret = ensure_secret(settings.resolve(settings.review.secret_file))
     engine = make_engine(settings.database.url)
     try:
         check_connection(engine)
@@ -98,7 +102,7 @@ def init_project(config_path: Path | str | None, target: Path | None = None) -> 
             names = sync_sources(session, settings)
     finally:
         engine.dispose()
-    return InitResult(written, created, after, names)
+    return InitResult(written, created, after, names, review_secret)
 
 
 def sync_sources(session: Session, settings: Settings) -> list[str]:
@@ -147,7 +151,16 @@ def crawl_all(
 
     with session_scope(runtime.sessions) as session:
         sync_sources(session, runtime.settings)
-    summaries = crawl_sources(runtime.settings, names, progress=progress)
+    scale = runtime.settings.scale
+    if scale.scrapyd:  # crawl nodes: each source a Scrapyd job (crawlers/scrapyd.py)
+        from crawlers.scrapyd import crawl_via_scrapyd
+
+        summaries = crawl_via_scrapyd(
+            runtime.settings, scale.scrapyd, names, poll_interval=scale.poll_seconds,
+            timeout=scale.crawl_timeout_minutes * 60.0,
+        )  # fmt: skip
+    else:
+        summaries = crawl_sources(runtime.settings, names, progress=progress)
     if any(s.status == "failed" for s in summaries):
         raise CrawlFailedError(summaries)
     return summaries
@@ -246,14 +259,19 @@ def classify_worker(
     worker = worker_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     size = batch_size or runtime.settings.classifier.batch_size
     classified = flagged = 0
+    floor = 0  # see claim_batch: search above the previous batch, from 0 before stopping
     while stop is None or not stop():
         with session_scope(runtime.sessions) as session:
-            batch = claim_batch(session, version_id, worker, size, lease_seconds)
+            batch = claim_batch(session, version_id, worker, size, lease_seconds, floor)
+        if not batch and floor:
+            floor = 0
+            continue
         if not batch:
             if wait_for_work is None:
                 break
             time.sleep(wait_for_work)
             continue
+        floor = batch[0].id - 1
         records, local = _predict_records(model, batch)
         ids = [post.id for post in batch]
         with session_scope(runtime.sessions) as session:
@@ -344,6 +362,7 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         https_only=https_only,
         retrain=lambda progress: retrain_from_reviews(runtime, None, progress),
         locality=settings.locality.name,
+        timezone=settings.locality.timezone,
     )
 
 

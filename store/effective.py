@@ -3,13 +3,16 @@
 A post's effective labels are the current model's classification, overridden by the
 latest analyst review of that post when one exists:
 
-| latest review | flags                                 | targets, narratives, threat targets |
-|---------------|---------------------------------------|-------------------------------------|
-| none          | the active model's flags              | the active model's tags             |
-| confirm       | the flags of the classification the analyst reviewed (the active model's when the review names none) | that classification's tags |
-| escalate      | as confirm                            | as confirm                          |
-| reject        | none                                  | none                                |
-| correct       | `corrected_labels["flags"]`           | `corrected_labels["targets"]`, `["narratives"]`, `["threat_targets"]`; a key that is absent falls back to the reviewed classification's tags of that kind |
+- no review: the active model's flags and tags;
+- confirm or escalate: the flags and tags of the classification the analyst reviewed
+  (the active model's when the review names none);
+- reject: no flags, no tags;
+- correct: `corrected_labels["flags"]`, and `["targets"]`, `["narratives"]`,
+  `["threat_targets"]`; a kind whose key is absent keeps the reviewed classification's
+  tags of that kind.
+
+A tag counts only while the label it details is flagged (targets: hate; narratives:
+anti_government; threat targets: threat).
 
 "Latest" is the newest `created_at`, ties broken by the higher id (reviews are
 append-only). A review of an older model's classification still counts: the analyst's
@@ -47,7 +50,11 @@ from store.models import LABELS, Classification, ClassificationTag, Post, Review
 
 TAG_KINDS: tuple[str, ...] = ("target", "narrative", "threat_target")
 # The label each tag kind details: a tag counts only while its label is flagged.
-TAG_LABEL: dict[str, str] = {"target": "hate", "narrative": "anti_government", "threat_target": "threat"}
+TAG_LABEL: dict[str, str] = {
+    "target": "hate",
+    "narrative": "anti_government",
+    "threat_target": "threat",
+}
 # Key of each tag kind in reviews.corrected_labels.
 CORRECTED_KEYS: dict[str, str] = {
     "target": "targets",
@@ -63,7 +70,7 @@ def json_array_values(dialect: str, column: Any, key: str) -> Any:
         return func.jsonb_array_elements_text(path).table_valued("value")
     if dialect == "sqlite":
         return func.json_each(column, f"$.{key}").table_valued("value")
-    raise NotImplementedError(f"effective labels are written for SQLite and PostgreSQL, not {dialect}")
+    raise NotImplementedError(f"effective labels support SQLite and PostgreSQL, not {dialect}")
 
 
 def json_has_key(dialect: str, column: Any, key: str) -> Any:
@@ -84,11 +91,7 @@ def latest_reviews() -> Subquery:
         .over(partition_by=Review.post_id, order_by=(Review.created_at.desc(), Review.id.desc()))
         .label("rank"),
     ).subquery("ranked_reviews")
-    return (
-        select(ranked)
-        .where(ranked.c.rank == 1)
-        .subquery("latest_reviews")
-    )
+    return select(ranked).where(ranked.c.rank == 1).subquery("latest_reviews")
 
 
 def effective_labels(
@@ -169,7 +172,7 @@ def effective_labels(
 
 
 def effective_tags(dialect: str, labels: Subquery) -> Subquery:
-    """(post_id, kind, value) of the effective tags of the posts in `labels`.
+    """(post_id, week_start, kind, value) of the effective tags of the posts in `labels`.
 
     A tag counts only while the label it details is effectively flagged (targets need
     `hate`, narratives `anti_government`, threat targets `threat`): a neutral mention
@@ -184,7 +187,7 @@ def effective_tags(dialect: str, labels: Subquery) -> Subquery:
         )
     )
     from_model = (
-        select(e.c.post_id, ClassificationTag.kind, ClassificationTag.value)
+        select(e.c.post_id, e.c.week_start, ClassificationTag.kind, ClassificationTag.value)
         .select_from(e)
         .join(ClassificationTag, ClassificationTag.classification_id == e.c.classification_id)
         .where(
@@ -211,6 +214,7 @@ def effective_tags(dialect: str, labels: Subquery) -> Subquery:
         parts.append(
             select(
                 e.c.post_id,
+                e.c.week_start,
                 literal_column(f"'{kind}'").label("kind"),
                 values.c.value.label("value"),
             )

@@ -14,6 +14,13 @@ from sqlalchemy import Engine
 from store.models import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Tables other software keeps in the same database (APScheduler's job store).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Leave tables that are not Cohesion's out of autogenerate and drift checks."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -51,5 +58,7 @@ def is_up_to_date(engine: Engine) -> bool:
 def schema_drift(engine: Engine) -> list[object]:
     """Differences between the migrated database and the ORM models (empty when in step)."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         return list(compare_metadata(context, Base.metadata))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from store.engine import make_engine
+from store.migrate import include_name
 from store.models import Base
 
 config = context.config
@@ -40,6 +41,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -25,3 +25,11 @@ def test_upgrade_twice_is_harmless(db_url: str) -> None:
         assert set(Base.metadata.tables) <= tables
     finally:
         engine.dispose()
+
+
+def test_apscheduler_job_store_table_is_not_drift(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY)"))
+    assert schema_drift(engine) == []

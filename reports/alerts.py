@@ -1,0 +1,239 @@
+"""Webhook alerts: spikes in the weekly report and new threats against officials.
+
+The message is Slack-compatible JSON ({"text": ..., "blocks": [...]}); Microsoft Teams
+and most chat webhooks read its "text". Delivery retries timeouts, connection errors,
+429 and 5xx with exponential backoff (honouring Retry-After), never raises, and never
+logs the webhook URL (it is a secret). Post text goes out only when
+`[alerts] include_text` is true; otherwise an alert carries labels, source, pseudonym
+and a link.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import AlertSettings
+from reports.escape import safe_url, slack_text
+from store.alerting import ThreatFlag, already_alerted, record_alerts, threats_against_officials
+from store.engine import session_scope
+from store.trends import TrendRow
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 1.0
+MAX_DELAY_SECONDS = 60.0
+# Threat targets that make a threat an alert (besides any watchlist match).
+OFFICIAL_TARGETS: tuple[str, ...] = ("official", "staff")
+# Only threats in posts this recent alert, so a backfill does not flood the channel.
+THREAT_LOOKBACK = timedelta(days=7)
+MAX_ITEMS = 20
+TEXT_LIMIT = 280
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(slots=True, frozen=True)
+class AlertResult:
+    sent: bool
+    attempts: int = 0
+    status_code: int | None = None
+    error: str | None = None
+    items: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "attempts": self.attempts,
+            "status_code": self.status_code,
+            "error": self.error,
+            "items": self.items,
+        }
+
+
+class Webhook:
+    """POSTs JSON to one URL with retries; `send` returns an AlertResult, never raises."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float | None = None,
+        max_delay: float = MAX_DELAY_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = BACKOFF_SECONDS if backoff is None else backoff
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.transport = transport
+
+    @classmethod
+    def from_settings(cls, settings: AlertSettings) -> Webhook | None:
+        if not settings.webhook_url:
+            return None
+        return cls(settings.webhook_url, timeout=settings.timeout, retries=settings.retries)
+
+    def send(self, payload: dict[str, Any], items: int = 0) -> AlertResult:
+        status: int | None = None
+        error: str | None = None
+        attempts = 0
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                for attempt in range(self.retries + 1):
+                    attempts += 1
+                    delay = self.backoff * 2**attempt
+                    try:
+                        response = client.post(self.url, json=payload)
+                    except httpx.HTTPError as exc:
+                        status, error = None, f"{type(exc).__name__}: {exc}"
+                    else:
+                        status = response.status_code
+                        if response.is_success:
+                            return AlertResult(True, attempts, status, None, items)
+                        error = f"HTTP {status}"
+                        if status not in RETRY_STATUSES:
+                            break
+                        retry_after = _retry_after(response)
+                        delay = delay if retry_after is None else retry_after
+                    if attempt < self.retries:
+                        log.warning("webhook attempt %d failed (%s); retrying", attempts, error)
+                        self.sleep(min(delay, self.max_delay))
+        except Exception as exc:  # a broken alert must never break the job that sends it
+            error = f"{type(exc).__name__}: {exc}"
+        log.error("webhook alert not delivered after %d attempt(s): %s", attempts, error)
+        return AlertResult(False, attempts, status, error, items)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+def message(title: str, lines: Sequence[str], link_note: str | None = None) -> dict[str, Any]:
+    """A Slack-compatible payload; `text` alone is the full message for other receivers."""
+    body = "\n".join(lines)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900] or "-"}},
+    ]
+    if link_note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link_note}]})
+    return {"text": f"{title}\n{body}", "blocks": blocks}
+
+
+def spike_message(locality: str, week: str, rows: Sequence[TrendRow]) -> dict[str, Any]:
+    lines = [
+        f"• {slack_text(_name(row.key))} ({row.dimension}): {row.flagged} flagged, "
+        f"{row.rate or 0:.1f} per 1,000 posts against a baseline of "
+        f"{row.test.baseline_rate or 0:.1f} (z {row.test.z or 0:+.1f})"
+        for row in rows
+    ]
+    title = f"Cohesion: spike in flagged posts, {slack_text(locality)}, {week}"
+    return message(title, lines, "Spike test: quasi-Poisson z against the previous four weeks.")
+
+
+def _name(key: str) -> str:
+    return "any label" if key == "any" else key.replace("_", " ")
+
+
+def threat_message(
+    locality: str, threats: Sequence[ThreatFlag], include_text: bool, timezone: str
+) -> dict[str, Any]:
+    zone = ZoneInfo(timezone)
+    lines = []
+    for threat in threats[:MAX_ITEMS]:
+        named = [*threat.threat_targets, *(f"watchlist: {w}" for w in threat.watchlist)]
+        url = safe_url(threat.url)
+        when = threat.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        line = (
+            f"• threat against {slack_text(', '.join(named))} · {slack_text(threat.source)} · "
+            f"author {slack_text(threat.author or 'unknown')} · {when}"
+        )
+        if url:
+            line += f" · <{url}|link>"
+        if include_text:
+            line += f"\n> {slack_text(threat.text, TEXT_LIMIT)}"
+        lines.append(line)
+    if len(threats) > MAX_ITEMS:
+        lines.append(f"… and {len(threats) - MAX_ITEMS} more in the review queue")
+    count = len(threats)
+    title = f"Cohesion: {count} new threat flag{'s' if count != 1 else ''} against officials, "
+    return message(title + slack_text(locality), lines, "Review them in the Cohesion review app.")
+
+
+def alert_spikes(
+    sessions: sessionmaker[Session],
+    settings: AlertSettings,
+    locality: str,
+    week: str,
+    rows: Sequence[TrendRow],
+    webhook: Webhook | None = None,
+) -> AlertResult | None:
+    """Send one alert for the week's spikes not alerted before; None when nothing to do."""
+    webhook = webhook or Webhook.from_settings(settings)
+    if webhook is None or not rows:
+        return None
+    keys = {f"{week}:{row.dimension}:{row.key}": row for row in rows}
+    with session_scope(sessions) as session:
+        done = already_alerted(session, "spike", keys)
+    fresh = {key: row for key, row in keys.items() if key not in done}
+    if not fresh:
+        return None
+    result = webhook.send(spike_message(locality, week, list(fresh.values())), len(fresh))
+    if result.sent:
+        with session_scope(sessions) as session:
+            record_alerts(session, "spike", fresh, {"week": week})
+    return result
+
+
+def alert_threats(
+    sessions: sessionmaker[Session],
+    settings: AlertSettings,
+    locality: str,
+    timezone: str,
+    model_id: int | None,
+    now: datetime | None = None,
+    webhook: Webhook | None = None,
+) -> AlertResult | None:
+    """Send one alert listing threats against officials not alerted before."""
+    webhook = webhook or Webhook.from_settings(settings)
+    if webhook is None:
+        return None
+    since = (now or utcnow()) - THREAT_LOOKBACK
+    with session_scope(sessions) as session:
+        threats = threats_against_officials(session, model_id, since, OFFICIAL_TARGETS)
+        done = already_alerted(session, "post", (str(t.post_id) for t in threats))
+    fresh = [t for t in threats if str(t.post_id) not in done]
+    if not fresh:
+        return None
+    payload = threat_message(locality, fresh, settings.include_text, timezone)
+    result = webhook.send(payload, len(fresh))
+    if result.sent:
+        with session_scope(sessions) as session:
+            record_alerts(session, "post", (str(t.post_id) for t in fresh), {"kind": "threat"})
+    return result

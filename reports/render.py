@@ -1,0 +1,122 @@
+"""Write a weekly report: index.html (self-contained), report.md, trends.csv and PNGs.
+
+Post text is hostile: the HTML template autoescapes everything and sends a strict
+Content-Security-Policy; the Markdown escapes HTML and Markdown syntax alike; links
+are only ever http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reports.charts import render_charts
+from reports.escape import md_text, safe_url
+from reports.weekly import WeeklyReport
+
+CSV_COLUMNS = (
+    "week",
+    "week_start",
+    "dimension",
+    "key",
+    "posts",
+    "flagged",
+    "rate_per_1000",
+    "baseline_rate_per_1000",
+    "expected",
+    "z",
+    "spike",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class WrittenReport:
+    out_dir: Path
+    files: tuple[Path, ...]
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+
+def number(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def signed(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=select_autoescape(["html", "html.j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=md_text,
+        number=number,
+        percent=percent,
+        signed=signed,
+        safe_url=safe_url,
+        label=lambda key: "any label" if key == "any" else str(key).replace("_", " "),
+    )
+    return env
+
+
+def trends_csv(report: WeeklyReport) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for dimension in ("label", "target", "narrative", "source"):
+        for row in sorted(report.history[dimension], key=lambda r: (r.week_start, r.key)):
+            writer.writerow(row.as_dict())
+    return buffer.getvalue()
+
+
+def render_markdown(report: WeeklyReport) -> str:
+    return environment().get_template("report.md.j2").render(report=report)
+
+
+def render_html(report: WeeklyReport, charts: dict[str, bytes]) -> str:
+    images = {
+        name: "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        for name, data in charts.items()
+    }
+    return environment().get_template("report.html.j2").render(report=report, images=images)
+
+
+def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = render_charts(report)
+    written = []
+    for name, data in charts.items():
+        path = out_dir / name
+        path.write_bytes(data)
+        written.append(path)
+    outputs = {
+        "index.html": render_html(report, charts),
+        "report.md": render_markdown(report),
+        "trends.csv": trends_csv(report),
+    }
+    for name, text in outputs.items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return WrittenReport(out_dir, tuple(written))

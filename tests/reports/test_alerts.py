@@ -1,0 +1,150 @@
+"""Webhook alerts against a loopback HTTP server: retries, Retry-After, payloads, no repeats."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import AlertSettings
+from reports.alerts import Webhook, alert_spikes, alert_threats
+from store import trends
+from store.engine import session_scope
+from store.models import AuditLog
+from tests.reports import dataset as ds
+from tests.reports.loopback import Hook
+
+NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    server = Hook()
+    yield server
+    server.close()
+
+
+def webhook(url: str, sleeps: list[float], retries: int = 3) -> Webhook:
+    return Webhook(url, timeout=5, retries=retries, backoff=0.01, sleep=sleeps.append)
+
+
+def test_retries_with_backoff_and_retry_after(hook: Hook) -> None:
+    hook.script = [(500, {}), (429, {"Retry-After": "2"}), (503, {}), (200, {})]
+    sleeps: list[float] = []
+    result = webhook(hook.url, sleeps).send({"text": "hello"})
+    assert result.sent and result.attempts == 4 and result.status_code == 200
+    # Backoff doubles (0.01, 0.02, 0.04); a 429's Retry-After replaces its delay.
+    assert sleeps == [0.01, 2.0, 0.04]
+    assert hook.bodies == [{"text": "hello"}] * 4
+
+
+def test_gives_up_without_raising(hook: Hook) -> None:
+    hook.script = [(503, {})] * 10
+    sleeps: list[float] = []
+    result = webhook(hook.url, sleeps, retries=2).send({"text": "x"})
+    assert not result.sent and result.attempts == 3 and result.error == "HTTP 503"
+    assert len(sleeps) == 2
+
+
+def test_client_errors_are_not_retried(hook: Hook) -> None:
+    hook.script = [(404, {})]
+    result = webhook(hook.url, []).send({"text": "x"})
+    assert not result.sent and result.attempts == 1 and result.status_code == 404
+
+
+def test_unreachable_webhook_is_reported_not_raised() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps: list[float] = []
+    result = webhook(f"http://127.0.0.1:{port}/hook", sleeps, retries=1).send({"text": "x"})
+    assert not result.sent and result.attempts == 2
+    assert result.error and "ConnectError" in result.error
+
+
+def _settings(url: str, include_text: bool = False) -> AlertSettings:
+    return AlertSettings(webhook_url=url, include_text=include_text, retries=1, timeout=5)
+
+
+def test_threat_alerts_once_without_text(sessions: sessionmaker[Session], hook: Hook) -> None:
+    data = ds.build(sessions)
+
+    def send(include_text: bool) -> Any:
+        return alert_threats(
+            sessions,
+            _settings(hook.url, include_text),
+            "Johnson County",
+            ds.TZ,
+            data.model_id,
+            NOW,
+            webhook(hook.url, [], retries=1),
+        )
+
+    hook.script = [(500, {}), (500, {})]
+    failed = send(False)
+    assert failed is not None and not failed.sent
+    result = send(False)  # the failed delivery was not recorded, so it is tried again
+    assert result is not None and result.sent and result.items == 1
+    body = hook.bodies[-1]
+    assert body["text"].startswith("Cohesion: 1 new threat flag against officials")
+    assert "official" in body["text"] and "pA5" in body["text"]
+    assert "<https://example.org/c13|link>" in body["text"]
+    assert "clerk" not in json.dumps(body)  # no post text unless configured
+    assert {block["type"] for block in body["blocks"]} == {"header", "section", "context"}
+    assert send(False) is None  # already alerted
+    with session_scope(sessions) as session:
+        rows = session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "alert_sent")
+        )
+    assert rows == 1
+
+
+def test_threat_alert_text_only_when_configured(
+    sessions: sessionmaker[Session], hook: Hook
+) -> None:
+    data = ds.build(sessions)
+    result = alert_threats(
+        sessions,
+        _settings(hook.url, True),
+        "Johnson County",
+        ds.TZ,
+        data.model_id,
+        NOW,
+        webhook(hook.url, []),
+    )
+    assert result is not None and result.sent
+    assert "\n> the clerk should watch out" in hook.bodies[-1]["text"]
+
+
+def test_old_threats_do_not_alert(sessions: sessionmaker[Session], hook: Hook) -> None:
+    data = ds.build(sessions)
+    later = datetime(2026, 12, 20, tzinfo=UTC)
+    result = alert_threats(
+        sessions, _settings(hook.url), "X", ds.TZ, data.model_id, later, webhook(hook.url, [])
+    )
+    assert result is None and hook.bodies == []
+
+
+def test_spike_alert_once(sessions: sessionmaker[Session], hook: Hook) -> None:
+    data = ds.build(sessions)
+    with session_scope(sessions) as session:
+        rows = trends.trend_rows(session, data.model_id, "label", [ds.WEEK], 3.0, 5)
+    spikes = [row for row in rows if row.test.spike]
+    assert [row.key for row in spikes] == ["hate", "any"]
+    settings = _settings(hook.url)
+    first = alert_spikes(sessions, settings, "Johnson County", "2026-W47", spikes)
+    assert first is not None and first.sent and first.items == 2
+    assert "hate (label): 6 flagged, 300.0 per 1,000 posts" in hook.bodies[0]["text"]
+    assert alert_spikes(sessions, settings, "Johnson County", "2026-W47", spikes) is None
+    assert len(hook.bodies) == 1
+
+
+def test_no_webhook_configured_sends_nothing(sessions: sessionmaker[Session]) -> None:
+    data = ds.build(sessions)
+    assert alert_threats(sessions, AlertSettings(), "X", ds.TZ, data.model_id, NOW) is None
