@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.auth import hash_password
-from store import review_queries
+from store import audit, users
 from store.engine import session_scope
-from store.review_queries import UserInfo
+from store.users import UserInfo
 
 
 def add_user(
@@ -23,8 +23,8 @@ def add_user(
     """Create an account (argon2 hash of the password) and audit it."""
     password_hash = hash_password(password)
     with session_scope(sessions) as session:
-        user = review_queries.create_user(session, username.strip(), password_hash, role)
-        review_queries.record_audit(
+        user = users.create_user(session, username.strip(), password_hash, role)
+        audit.record_audit(
             session,
             "user.create",
             user_id=actor_id,
@@ -48,8 +48,8 @@ def set_disabled(
 ) -> UserInfo:
     """Disable (or re-enable) an account; a disabled user's sessions stop working at once."""
     with session_scope(sessions) as session:
-        user = review_queries.set_disabled(session, username, disabled)
-        review_queries.record_audit(
+        user = users.set_disabled(session, username, disabled)
+        audit.record_audit(
             session,
             "user.disable" if disabled else "user.enable",
             user_id=actor_id,
@@ -63,4 +63,4 @@ def set_disabled(
 
 def list_users(sessions: sessionmaker[Session]) -> list[UserInfo]:
     with session_scope(sessions) as session:
-        return review_queries.list_users(session)
+        return users.list_users(session)

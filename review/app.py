@@ -21,12 +21,19 @@ from review.auth import LoginRateLimiter
 from review.context import AppContext
 from review.rendering import environment
 from review.retrain import RetrainFn, RetrainManager
-from review.routes import admin, auth, posts, queue
+from review.routes import admin, auth, calibration, posts, queue
 from review.routes import retrain as retrain_routes
 from review.security import LoginRequired, SecurityHeadersMiddleware, login_url
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (auth.router, queue.router, posts.router, admin.router, retrain_routes.router)
+ROUTERS = (
+    auth.router,
+    queue.router,
+    calibration.router,
+    posts.router,
+    admin.router,
+    retrain_routes.router,
+)
 SESSION_COOKIE = "cohesion_session"
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,7 @@ def create_app(
     https_only: bool = False,
     retrain: RetrainFn | None = None,
     locality: str = "",
+    timezone: str = "UTC",
 ) -> FastAPI:
     app = FastAPI(title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = AppContext(
@@ -47,6 +55,7 @@ def create_app(
         retrain=RetrainManager(retrain),
         session_hours=session_hours,
         locality=locality,
+        timezone=timezone,
     )
     # Added last = outermost: headers go on every response, errors included.
     app.add_middleware(

@@ -62,6 +62,15 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
+def ensure_secret(secret_file: Path) -> Path | None:
+    """Create the session-secret file (mode 0600) unless $COHESION_REVIEW_SECRET is set or
+    the file exists; returns its path when it was created (`cohesion init` calls this)."""
+    if os.environ.get(SECRET_ENV, "").strip() or secret_file.exists():
+        return None
+    load_or_create_secret(secret_file)
+    return secret_file
+
+
 def load_or_create_secret(secret_file: Path) -> str:
     """$COHESION_REVIEW_SECRET, else the secret file, created (mode 0600) when missing."""
     from_env = os.environ.get(SECRET_ENV, "").strip()

@@ -21,6 +21,7 @@ class AppContext:
     retrain: RetrainManager
     session_hours: int
     locality: str = ""
+    timezone: str = "UTC"  # the locality's: weeks start on Monday there
 
 
 def app_context(request: Request) -> AppContext:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from review.security import csrf_token
-from store.review_queries import UserInfo
+from store.users import UserInfo
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from review.auth import csrf_matches, new_csrf_token
 from review.context import app_context, db
-from store import review_queries
-from store.review_queries import UserInfo
+from store import users
+from store.users import UserInfo
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -94,7 +94,7 @@ def current_user(request: Request) -> UserInfo:
         session.clear()
         raise LoginRequired()
     with db(request) as s:
-        user = review_queries.get_user(s, user_id)
+        user = users.get_user(s, user_id)
     if user is None or user.disabled:
         session.clear()
         raise LoginRequired()

@@ -1,15 +1,20 @@
-"""What the review app reads and writes: queues, one post, decisions, users, audit.
+"""What the review app reads and writes: queues, one post, decisions, the calibration queue.
 
 The review app only renders what these functions return. A post's review status is
 its latest `reviews` row (the table is append-only): none = unreviewed, escalate =
 escalated, any other decision = reviewed. The caller owns the transaction, so a
 decision and its audit row are committed together or not at all.
+
+Watchlist: a post flagged threat or doxxing whose classification has a `watchlist`
+tag (an entry of `Settings.watchlist` it names) is a watchlist hit; the priority queue
+puts every hit before every other post, then orders by priority. Accounts are in
+`store.users`, the audit log in `store.audit`, the calibration sample in
+`store.calibration`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,11 +22,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from store.audit import record_audit
 from store.models import (
     LABELS,
     REVIEW_DECISIONS,
-    ROLES,
-    AuditLog,
     Classification,
     ClassificationTag,
     ModelVersion,
@@ -40,7 +44,8 @@ DEFAULT_THRESHOLD = 0.5
 # Posts whose score for some label is this close to its threshold are "uncertain".
 UNCERTAIN_MARGIN = 0.15
 MAX_NOTE_CHARS = 4000
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+# Added to the sort key of watchlist hits so that they come first (priorities are <= 1).
+WATCHLIST_LIFT = 10.0
 
 
 class ReviewInputError(ValueError):
@@ -55,6 +60,7 @@ class QueueFilters:
     source: str | None = None
     week: date | None = None
     status: str = "unreviewed"
+    watchlist: bool = False  # only watchlist hits
 
     def __post_init__(self) -> None:
         if self.label is not None and self.label not in LABELS:
@@ -75,6 +81,7 @@ class QueueItem:
     excerpt: str
     status: str | None  # the latest decision, None when unreviewed
     closeness: float | None = None
+    watchlist: list[str] = field(default_factory=list)  # entries the post names
 
 
 @dataclass(slots=True)
@@ -132,6 +139,10 @@ class PostDetail:
     reviews: list[ReviewEntry] = field(default_factory=list)
     thread: list[ThreadPost] = field(default_factory=list)
 
+    @property
+    def watchlist(self) -> list[str]:
+        return self.tags.get("watchlist", [])
+
 
 @dataclass(slots=True, frozen=True)
 class ReviewedExample:
@@ -144,27 +155,6 @@ class ReviewedExample:
     narratives: list[str]
     threat_targets: list[str]
     decision: str
-
-
-@dataclass(slots=True, frozen=True)
-class UserInfo:
-    id: int
-    username: str
-    role: str
-    disabled: bool
-    created_at: datetime
-    last_login: datetime | None
-
-
-@dataclass(slots=True, frozen=True)
-class AuditEntry:
-    at: datetime
-    actor: str | None
-    action: str
-    object_type: str | None
-    object_id: str | None
-    detail: dict[str, Any]
-    ip: str | None
 
 
 # --- queues -----------------------------------------------------------------------------
@@ -190,6 +180,15 @@ def _closeness(thresholds: Mapping[str, float]) -> ColumnElement[float]:
     return best
 
 
+def watchlist_hit() -> ColumnElement[bool]:
+    """The classification flags threat or doxxing and names a watchlist entry."""
+    named = exists().where(
+        ClassificationTag.classification_id == Classification.id,
+        ClassificationTag.kind == "watchlist",
+    )
+    return and_(or_(Classification.flag_threat, Classification.flag_doxxing), named)
+
+
 def _queue_select(
     model: ModelVersion, queue: str, filters: QueueFilters, margin: float
 ) -> tuple[Select[Any], ColumnElement[Any], bool]:
@@ -204,7 +203,9 @@ def _queue_select(
         key: ColumnElement[Any] = _closeness(thresholds_of(model))
         descending = False
     else:
-        key, descending = Classification.__table__.c.priority, True
+        priority = Classification.__table__.c.priority
+        key = case((watchlist_hit(), priority + WATCHLIST_LIFT), else_=priority)
+        descending = True
     stmt = (
         select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
         .join(Post, Post.id == Classification.post_id)
@@ -236,6 +237,8 @@ def _queue_select(
                     ClassificationTag.value == value,
                 )
             )
+    if filters.watchlist:
+        stmt = stmt.where(watchlist_hit())
     if filters.source:
         stmt = stmt.where(Source.name == filters.source)
     if filters.week:
@@ -243,10 +246,14 @@ def _queue_select(
     return stmt, key, descending
 
 
+def _excerpt(text: str, limit: int = 280) -> str:
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
 def _item(row: Any, queue: str) -> QueueItem:
     c, post, source, decision, sort_key = row
     flags = [label for label in LABELS if getattr(c, f"flag_{label}")]
-    text = " ".join(post.text.split())
     return QueueItem(
         post_id=post.id,
         priority=c.priority,
@@ -255,7 +262,7 @@ def _item(row: Any, queue: str) -> QueueItem:
         platform=post.platform,
         source=source,
         created_at=post.created_at,
-        excerpt=text[:280] + ("…" if len(text) > 280 else ""),
+        excerpt=_excerpt(post.text),
         status=decision,
         closeness=float(sort_key) if queue == "uncertain" else None,
     )
@@ -281,7 +288,28 @@ def queue_page(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     ordered = stmt.order_by(key.desc() if descending else key.asc(), Post.id.asc())
     rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
-    return QueuePage([_item(row, queue) for row in rows], page, per_page, total)
+    items = [_item(row, queue) for row in rows]
+    names = _watchlist_names(session, [row[0].id for row in rows])
+    for item, row in zip(items, rows, strict=True):
+        item.watchlist = names.get(row[0].id, [])
+    return QueuePage(items, page, per_page, total)
+
+
+def _watchlist_names(session: Session, classification_ids: list[int]) -> dict[int, list[str]]:
+    if not classification_ids:
+        return {}
+    query = (
+        select(ClassificationTag.classification_id, ClassificationTag.value)
+        .where(
+            ClassificationTag.kind == "watchlist",
+            ClassificationTag.classification_id.in_(classification_ids),
+        )
+        .order_by(ClassificationTag.id)
+    )
+    names: dict[int, list[str]] = {}
+    for classification_id, value in session.execute(query):
+        names.setdefault(classification_id, []).append(value)
+    return names
 
 
 def neighbours(
@@ -324,6 +352,57 @@ def sources(session: Session) -> list[str]:
 def weeks(session: Session, limit: int = 26) -> list[date]:
     query = select(Post.week_start).distinct().order_by(Post.week_start.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+# --- the calibration queue (the sample itself is drawn by store.calibration) ----------
+
+
+@dataclass(slots=True, frozen=True)
+class PostSummary:
+    """A post as the calibration list shows it: nothing the model said about it."""
+
+    post_id: int
+    week_start: date
+    platform: str
+    source: str | None
+    created_at: datetime
+    excerpt: str
+
+
+def calibration_reviewed(session: Session, post_ids: set[int]) -> set[int]:
+    """The posts among `post_ids` that have a calibration review (any decision)."""
+    if not post_ids:
+        return set()
+    query = select(Review.post_id).where(
+        Review.queue == "calibration", Review.post_id.in_(post_ids)
+    )
+    return set(session.scalars(query.distinct()))
+
+
+def post_summaries(session: Session, post_ids: set[int]) -> dict[int, PostSummary]:
+    if not post_ids:
+        return {}
+    query = (
+        select(Post, Source.name)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .where(Post.id.in_(post_ids))
+    )
+    return {
+        post.id: PostSummary(
+            post.id, post.week_start, post.platform, source, post.created_at, _excerpt(post.text)
+        )
+        for post, source in session.execute(query)
+    }
+
+
+def week_of(session: Session, post_id: int) -> date | None:
+    return session.scalar(select(Post.week_start).where(Post.id == post_id))
+
+
+def model_flags(session: Session, post_id: int, model: ModelVersion | None) -> list[str] | None:
+    """The labels the model flagged on the post; None when it has not classified it."""
+    c = _classification(session, post_id, model)
+    return None if c is None else [label for label in LABELS if getattr(c, f"flag_{label}")]
 
 
 # --- one post ---------------------------------------------------------------------------
@@ -445,7 +524,10 @@ def record_decision(
     corrected_labels: Mapping[str, Any] | None = None,
     ip: str | None = None,
 ) -> int:
-    """Append a review of the post and its audit row; returns the review id."""
+    """Append a review of the post and its audit row; returns the review id.
+
+    Corrected labels are kept with `correct`, and with `escalate` when given (the blind
+    calibration form records the analyst's labels with an escalation)."""
     if decision not in REVIEW_DECISIONS:
         raise ReviewInputError(f"unknown decision {decision!r} (use {', '.join(REVIEW_DECISIONS)})")
     if queue not in QUEUES:
@@ -458,6 +540,7 @@ def record_decision(
     from store.status import active_model  # local: status imports nothing from here
 
     classification = _classification(session, post_id, active_model(session))
+    keep_labels = decision == "correct" or (decision == "escalate" and corrected_labels is not None)
     review = Review(
         post_id=post_id,
         classification_id=classification.id if classification else None,
@@ -466,7 +549,7 @@ def record_decision(
         queue=queue,
         note=note,
         created_at=utcnow(),
-        corrected_labels=normalise_correction(corrected_labels) if decision == "correct" else None,
+        corrected_labels=normalise_correction(corrected_labels) if keep_labels else None,
     )
     session.add(review)
     session.flush()
@@ -582,96 +665,3 @@ def reviewed_examples(session: Session) -> list[ReviewedExample]:
             )
         )
     return examples
-
-
-# --- users and audit --------------------------------------------------------------------
-
-
-def _info(user: User) -> UserInfo:
-    return UserInfo(
-        user.id, user.username, user.role, user.disabled, user.created_at, user.last_login
-    )
-
-
-def create_user(session: Session, username: str, password_hash: str, role: str) -> UserInfo:
-    if not USERNAME_PATTERN.match(username):
-        raise ReviewInputError(
-            "a username has 1-100 letters, digits or . _ @ - and starts with a letter or digit"
-        )
-    if role not in ROLES:
-        raise ReviewInputError(f"unknown role {role!r} (use {', '.join(ROLES)})")
-    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise ReviewInputError(f"a user named {username!r} exists already")
-    user = User(username=username, password_hash=password_hash, role=role, disabled=False)
-    session.add(user)
-    session.flush()
-    return _info(user)
-
-
-def list_users(session: Session) -> list[UserInfo]:
-    return [_info(u) for u in session.scalars(select(User).order_by(User.username))]
-
-
-def get_user(session: Session, user_id: int) -> UserInfo | None:
-    user = session.get(User, user_id)
-    return _info(user) if user else None
-
-
-def credentials(session: Session, username: str) -> tuple[UserInfo, str] | None:
-    """The user and their stored password hash, looked up case-insensitively."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    return (_info(user), user.password_hash) if user else None
-
-
-def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
-    session.get_one(User, user_id).password_hash = password_hash
-
-
-def mark_login(session: Session, user_id: int) -> None:
-    session.get_one(User, user_id).last_login = utcnow()
-
-
-def set_disabled(session: Session, username: str, disabled: bool) -> UserInfo:
-    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None:
-        raise LookupError(f"no user named {username!r}")
-    user.disabled = disabled
-    return _info(user)
-
-
-def record_audit(
-    session: Session,
-    action: str,
-    *,
-    user_id: int | None = None,
-    actor: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-    ip: str | None = None,
-) -> None:
-    session.add(
-        AuditLog(
-            at=utcnow(),
-            user_id=user_id,
-            actor=actor[:100] if actor else None,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail or {},
-            ip=ip,
-        )
-    )
-    session.flush()
-
-
-def recent_audit(
-    session: Session, limit: int = 200, actions: Sequence[str] = ()
-) -> list[AuditEntry]:
-    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
-    if actions:
-        query = query.where(or_(*(AuditLog.action.startswith(a) for a in actions)))
-    return [
-        AuditEntry(a.at, a.actor, a.action, a.object_type, a.object_id, a.detail or {}, a.ip)
-        for a in session.scalars(query)
-    ]

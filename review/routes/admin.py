@@ -12,7 +12,7 @@ from review.auth import WeakPasswordError
 from review.context import app_context, client_ip, db
 from review.rendering import flash, render
 from review.security import AdminActor, AdminViewer
-from store import review_queries
+from store import audit
 from store.models import ROLES
 from store.review_queries import ReviewInputError
 
@@ -78,5 +78,5 @@ def toggle_user(request: Request, username: str, action: str, user: AdminActor) 
 @router.get("/audit")
 def audit_page(request: Request, user: AdminViewer) -> Response:
     with db(request) as session:
-        entries = review_queries.recent_audit(session, limit=300)
+        entries = audit.recent_audit(session, limit=300)
     return render(request, "audit.html", user, entries=entries)

@@ -12,7 +12,7 @@ from review.auth import csrf_matches, hash_password, needs_rehash, new_csrf_toke
 from review.context import app_context, client_ip, db
 from review.rendering import render
 from review.security import Actor, safe_next
-from store import review_queries
+from store import audit, users
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def login(
     ip, limiter = client_ip(request), app_context(request).limiter
     if limiter.blocked(username, ip):
         with db(request) as session:
-            review_queries.record_audit(session, "login.blocked", actor=username, ip=ip)
+            audit.record_audit(session, "login.blocked", actor=username, ip=ip)
         return render(
             request,
             "login.html",
@@ -53,21 +53,21 @@ def login(
             error="Too many failed logins. Wait 15 minutes and try again.",
         )
     with db(request) as session:
-        found = review_queries.credentials(session, username)
+        found = users.credentials(session, username)
         user, stored = found if found else (None, None)
         ok = verify_password(stored, password) and user is not None and not user.disabled
         if ok and user is not None and stored is not None:
-            review_queries.mark_login(session, user.id)
+            users.mark_login(session, user.id)
             if needs_rehash(stored):
-                review_queries.set_password_hash(session, user.id, hash_password(password))
-            review_queries.record_audit(
+                users.set_password_hash(session, user.id, hash_password(password))
+            audit.record_audit(
                 session, "login.success", user_id=user.id, actor=user.username, ip=ip
             )
         else:
             reason = (
                 "unknown user" if user is None else "disabled" if user.disabled else "bad password"
             )
-            review_queries.record_audit(
+            audit.record_audit(
                 session, "login.failed", actor=username, ip=ip, detail={"reason": reason}
             )
     if not ok or user is None:
@@ -89,7 +89,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, user: Actor) -> Response:
     with db(request) as session:
-        review_queries.record_audit(
+        audit.record_audit(
             session, "logout", user_id=user.id, actor=user.username, ip=client_ip(request)
         )
     request.session.clear()

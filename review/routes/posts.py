@@ -1,4 +1,8 @@
-"""One post: its text with evidence, thread, scores and history; and the decision form."""
+"""One post: its text with evidence, thread, scores and history; and the decision form.
+
+From the calibration queue (`queue=calibration`) the page is blind: no flags, scores,
+evidence, tags, watchlist or earlier decisions, and the form asks which labels apply
+(review/calibration.py turns the answer into a decision)."""
 
 from __future__ import annotations
 
@@ -10,15 +14,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
+from review import calibration
 from review.context import client_ip, db
 from review.highlight import segments
 from review.rendering import flash, query, render
+from review.routes.calibration import window_of
 from review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
 from review.security import Actor, Viewer
 from store import review_queries
 from store.models import LABELS, REVIEW_DECISIONS
 from store.review_queries import ReviewInputError
 from store.status import active_model
+from store.users import UserInfo
 
 router = APIRouter()
 VOCABULARY = {
@@ -44,19 +51,28 @@ def _queue_name(params: dict[str, str]) -> str:
 def post_page(request: Request, post_id: int, user: Viewer) -> Response:
     params = dict(request.query_params)
     queue, filters = _queue_name(params), parse_filters(params)
+    blind = queue == "calibration"
     with db(request) as session:
         model = active_model(session)
         detail = review_queries.post_detail(session, post_id, model)
         if detail is None:
             raise HTTPException(status_code=404, detail="no such post")
-        prev_id, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
-    back = filter_params(queue, filters)
+        if blind:
+            window = window_of(request, params)
+            place = calibration.locate(session, model, window, post_id, detail.week_start)
+            prev_id, next_id, in_sample = place.prev_id, place.next_id, place.in_sample
+            back: dict[str, str | None] = dict(window.params())
+        else:
+            prev_id, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
+            back, in_sample = filter_params(queue, filters), False
     return render(
         request,
         "post.html",
         user,
         post=detail,
-        segments=segments(detail.text, detail.evidence),
+        segments=segments(detail.text, [] if blind else detail.evidence),
+        blind=blind,
+        in_sample=in_sample,
         queue=queue,
         back=back,
         back_query=query(**back),
@@ -75,6 +91,8 @@ def decide(
 ) -> Response:
     context = dict(parse_qsl(str(form.get("back") or ""))[:20])
     queue, filters = _queue_name(context), parse_filters(context)
+    if queue == "calibration":
+        return _blind_decision(request, post_id, user, form, context)
     decision = str(form.get("decision") or "")
     correction = {key: [str(v) for v in form.getlist(f"c_{key}")] for key in VOCABULARY}
     for key, values in correction.items():
@@ -108,4 +126,54 @@ def decide(
         flash(request, "That was the last post in this queue view.")
         params = {k: v for k, v in filter_params(queue, filters).items() if k != "queue"}
         return RedirectResponse(f"{QUEUE_PATHS[queue]}?{query(**params)}", status_code=303)
+    return RedirectResponse(f"/posts/{next_id}?{back}", status_code=303)
+
+
+def _blind_decision(
+    request: Request,
+    post_id: int,
+    user: UserInfo,
+    form: FormData,
+    context: dict[str, str],
+) -> Response:
+    """A calibration-queue answer: which labels apply (or escalate), recorded with
+    queue="calibration"; then the next post of the sample that is still to review."""
+    window = window_of(request, context)
+    answer = str(form.get("decision") or "")
+    checked = [str(v) for v in form.getlist("c_flags")]
+    try:
+        with db(request) as session:
+            model = active_model(session)
+            week = review_queries.week_of(session, post_id)
+            if week is None:
+                raise LookupError(post_id)
+            place = calibration.locate(session, model, window, post_id, week, skip_current=True)
+            if not place.in_sample:
+                raise HTTPException(
+                    status_code=400, detail="this post is not in the calibration sample shown"
+                )
+            flags = review_queries.model_flags(session, post_id, model)
+            decision, labels = calibration.blind_decision(flags, answer, checked)
+            review_queries.record_decision(
+                session,
+                post_id=post_id,
+                user_id=user.id,
+                actor=user.username,
+                decision=decision,
+                queue="calibration",
+                note=str(form.get("note") or ""),
+                corrected_labels=labels,
+                ip=client_ip(request),
+            )
+            next_id = place.next_id
+    except (ReviewInputError, ValueError) as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except LookupError:
+        raise HTTPException(status_code=404, detail="no such post") from None
+    back = query(**window.params())
+    flash(request, f"Post {post_id}: saved for the calibration sample.")
+    if next_id is None:
+        flash(request, "That was the last post to review in this calibration view.")
+        params = {k: v for k, v in window.params().items() if k != "queue"}
+        return RedirectResponse(f"/calibration?{query(**params)}", status_code=303)
     return RedirectResponse(f"/posts/{next_id}?{back}", status_code=303)

@@ -1,4 +1,5 @@
-"""The priority and uncertain queues, and the CSV export of decisions."""
+"""The priority and uncertain queues, and the CSV export of decisions (the calibration
+queue is in routes/calibration.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from classify.taxonomy import NARRATIVES, TARGETS
 from review.context import client_ip, db
 from review.rendering import render
 from review.security import Viewer
-from store import review_queries
+from store import audit, review_queries
 from store.models import LABELS
 from store.review_queries import STATUSES, QueueFilters, ReviewInputError
 from store.status import active_model
+from store.users import UserInfo
 
 router = APIRouter()
-QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain"}
+QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain", "calibration": "/calibration"}
 
 
 def parse_filters(params: Mapping[str, str]) -> QueueFilters:
@@ -39,6 +41,7 @@ def parse_filters(params: Mapping[str, str]) -> QueueFilters:
             source=value("source"),
             week=date.fromisoformat(week) if week else None,
             status=value("status") or "unreviewed",
+            watchlist=value("watchlist") in ("1", "on", "true"),
         )
     except (ReviewInputError, ValueError) as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
@@ -54,6 +57,7 @@ def filter_params(queue: str, filters: QueueFilters) -> dict[str, str | None]:
         "source": filters.source,
         "week": filters.week.isoformat() if filters.week else None,
         "status": filters.status if queue == "priority" else None,
+        "watchlist": "1" if filters.watchlist else None,
     }
 
 
@@ -69,7 +73,7 @@ def home(user: Viewer) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
-def _queue_view(request: Request, user: review_queries.UserInfo, queue: str) -> Response:
+def _queue_view(request: Request, user: UserInfo, queue: str) -> Response:
     filters = parse_filters(request.query_params)
     page = parse_page(request.query_params)
     with db(request) as session:
@@ -118,7 +122,7 @@ def _cell(value: object) -> str:
 def export_csv(request: Request, user: Viewer) -> Response:
     with db(request) as session:
         rows = review_queries.export_decisions(session)
-        review_queries.record_audit(
+        audit.record_audit(
             session,
             "export.decisions",
             user_id=user.id,

@@ -11,10 +11,10 @@ from review.context import app_context, client_ip, db
 from review.rendering import flash, render
 from review.retrain import compare_metrics
 from review.security import AdminActor, AdminViewer
-from store import review_queries
+from store import audit, review_queries
 from store.classifications import register_model_version
-from store.review_queries import UserInfo
 from store.status import active_model
+from store.users import UserInfo
 
 router = APIRouter(prefix="/admin/retrain")
 
@@ -60,7 +60,7 @@ def retrain_status(request: Request, user: AdminViewer) -> Response:
 def start_retrain(request: Request, user: AdminActor) -> Response:
     if app_context(request).retrain.start(user.username):
         with db(request) as session:
-            review_queries.record_audit(
+            audit.record_audit(
                 session,
                 "retrain.start",
                 user_id=user.id,
@@ -88,7 +88,7 @@ def activate(request: Request, user: AdminActor) -> Response:
             thresholds=result.thresholds,
             activate=True,
         )
-        review_queries.record_audit(
+        audit.record_audit(
             session,
             "model.activate",
             user_id=user.id,
@@ -110,7 +110,7 @@ def activate(request: Request, user: AdminActor) -> Response:
 def discard(request: Request, user: AdminActor) -> Response:
     if app_context(request).retrain.discard():
         with db(request) as session:
-            review_queries.record_audit(
+            audit.record_audit(
                 session,
                 "retrain.discard",
                 user_id=user.id,

@@ -78,6 +78,7 @@
       pendingG = false;
       if (ev.key === "q") go("/queue");
       if (ev.key === "u") go("/uncertain");
+      if (ev.key === "c") go("/calibration");
       ev.preventDefault();
       return;
     }

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.auth import hash_password
-from store import review_queries
 from store.classifications import ClassificationRecord, register_model_version, save_classifications
 from store.engine import session_scope
 from store.models import Post
 from store.posts import PostRecord, upsert_posts
 from store.runs import sync_source
+from store.users import create_user
 
 ADMIN = ("ada", "ada-password-123")
 ANALYST = ("alan", "alan-password-123")
@@ -179,5 +179,5 @@ def seed(sessions: sessionmaker[Session], *, users: bool = True, filler: int = F
         save_classifications(session, model.id, recs)
         if users:
             for (name, password), role in ((ADMIN, "admin"), (ANALYST, "analyst")):
-                review_queries.create_user(session, name, _hash(password), role)
+                create_user(session, name, _hash(password), role)
     return world

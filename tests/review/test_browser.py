@@ -23,9 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.app import create_app
+from review.calibration import blind_decision
+from store import calibration
 from store.engine import make_engine, make_session_factory, session_scope
 from store.migrate import upgrade
-from store.models import AuditLog, Review
+from store.models import LABELS, AuditLog, Classification, Review
 from tests.review.conftest import SECRET, FakeTrainer
 from tests.review.seed import ADMIN, ANALYST, World, seed
 
@@ -193,3 +195,64 @@ def test_admin_watches_a_retrain_through_htmx_polling(live_app: LiveApp, browser
     assert "is now active" in page.content()
     assert not [m for m in watch.console if "Content Security Policy" in m or "pageerror" in m]
     page.close()
+
+
+def test_analyst_works_the_calibration_queue_blind(live_app: LiveApp, browser: Any) -> None:
+    base, model_id = live_app.url, live_app.world.model_id
+    view = "weeks=2&until=2026-03-09"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page)
+    _login(page, base, *ANALYST)
+    page.keyboard.press("g")
+    page.keyboard.press("c")  # g c: the calibration queue (default window: no seeded weeks)
+    page.wait_for_url(f"{base}/calibration")
+    page.goto(f"{base}/calibration?{view}")
+    rows = page.locator(".queue-row")
+    order = [int(rows.nth(i).get_attribute("data-post-id")) for i in range(rows.count())]
+    assert len(order) > 2 and page.locator(".queue-row.selected").count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "calibration-queue.png"
+    page.screenshot(path=str(shot), full_page=False)
+
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")  # the first sampled post, opened blind
+    page.wait_for_url(f"{base}/posts/{order[0]}?**")
+    assert page.locator("#blind-note").count() == 1
+    assert page.locator("mark.evidence, section.scores, section.history").count() == 0
+    assert page.locator('#correction input[type="checkbox"]:checked').count() == 0
+    page.keyboard.press("2")  # anti_government applies
+    page.keyboard.press("x")  # 1: save the checked labels
+    page.wait_for_url(f"{base}/posts/{order[1]}?**")
+    page.keyboard.press("n")
+    page.keyboard.type("ordinary complaint")
+    page.keyboard.press("Escape")
+    page.keyboard.press("r")  # 2: no label applies
+    page.wait_for_url(f"{base}/posts/{order[2]}?**")
+    page.keyboard.press("u")
+    page.wait_for_url(f"{base}/calibration?**")
+    left = page.locator(".queue-row")
+    assert [int(left.nth(i).get_attribute("data-post-id")) for i in range(left.count())] == order[
+        2:
+    ]
+    page.close()
+
+    assert watch.dialogs == []
+    assert not [m for m in watch.console if "Content Security Policy" in m or "pageerror" in m]
+    with session_scope(live_app.sessions) as session:
+        reviews = list(session.scalars(select(Review).order_by(Review.id)))
+        audit = [a for a in session.scalars(select(AuditLog)) if a.action.startswith("review.")]
+        flags = {
+            c.post_id: [label for label in LABELS if getattr(c, f"flag_{label}")]
+            for c in session.scalars(select(Classification))
+        }
+        truth = calibration._calibration_truth(session, model_id, set(order[:2]))
+    assert [r.post_id for r in reviews] == order[:2]
+    assert all(r.queue == "calibration" and r.classification_id for r in reviews)
+    assert [a.detail["queue"] for a in audit] == ["calibration", "calibration"]
+    decision, _ = blind_decision(flags[order[0]], "labels", ["anti_government"])
+    assert reviews[0].decision == decision
+    assert reviews[1].decision == ("confirm" if not flags[order[1]] else "reject")
+    assert reviews[1].note == "ordinary complaint"
+    assert truth == {order[0]: {"anti_government"}, order[1]: set()}
+    assert shot.stat().st_size > 10_000

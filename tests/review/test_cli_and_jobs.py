@@ -16,6 +16,7 @@ from config import Settings
 from jobs import Runtime, retrain_from_reviews, review_app, review_examples_as_records
 from review.retrain import TrainedModel
 from store import review_queries as rq
+from store import users
 from store.engine import session_scope
 from tests.review.client import AppClient
 from tests.review.seed import ANALYST, seed
@@ -84,6 +85,22 @@ def test_review_app_makes_a_private_secret_and_serves_logins(project: Path) -> N
         runtime.close()
 
 
+def test_init_makes_the_review_secret(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    secret = project / "review.secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert "session secret" in first.output
+    content = secret.read_text()
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 0 and "session secret" not in again.output
+    assert secret.read_text() == content  # never replaced: that would log everybody out
+    secret.unlink()
+    monkeypatch.setenv("COHESION_REVIEW_SECRET", "y" * 40)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert not secret.exists()
+
+
 def test_secret_from_the_environment(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COHESION_REVIEW_SECRET", "too-short")
     runtime = Runtime.open(None)
@@ -99,7 +116,7 @@ def test_secret_from_the_environment(project: Path, monkeypatch: pytest.MonkeyPa
 
 def _decide(sessions: sessionmaker[Session], ids: dict[str, int]) -> None:
     with session_scope(sessions) as session:
-        alan = rq.credentials(session, "alan")
+        alan = users.credentials(session, "alan")
         assert alan is not None
         for key, decision, labels in (
             ("t3_threat", "confirm", None),

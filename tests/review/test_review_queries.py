@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import review_queries as rq
+from store import users
 from store.engine import session_scope
 from store.models import AuditLog, Review
 from store.review_queries import QueueFilters, ReviewInputError
@@ -26,7 +27,7 @@ def _ids(page: rq.QueuePage) -> list[int]:
 
 
 def _user_id(session: Session, name: str) -> int:
-    found = rq.credentials(session, name)
+    found = users.credentials(session, name)
     assert found is not None
     return found[0].id
 
@@ -260,17 +261,17 @@ def test_thread_context(sessions: sessionmaker[Session], world: World) -> None:
 
 def test_users(sessions: sessionmaker[Session]) -> None:
     with session_scope(sessions) as session:
-        rq.create_user(session, "Maria", "hash", "analyst")
+        users.create_user(session, "Maria", "hash", "analyst")
         with pytest.raises(ReviewInputError, match="exists"):
-            rq.create_user(session, "maria", "hash", "admin")
+            users.create_user(session, "maria", "hash", "admin")
         with pytest.raises(ReviewInputError, match="role"):
-            rq.create_user(session, "bob", "hash", "root")
+            users.create_user(session, "bob", "hash", "root")
         with pytest.raises(ReviewInputError, match="username"):
-            rq.create_user(session, "<script>", "hash", "analyst")
+            users.create_user(session, "<script>", "hash", "analyst")
     with session_scope(sessions) as session:
-        assert rq.set_disabled(session, "MARIA", True).disabled
+        assert users.set_disabled(session, "MARIA", True).disabled
         with pytest.raises(LookupError):
-            rq.set_disabled(session, "nobody", True)
-        found = rq.credentials(session, "maria")
+            users.set_disabled(session, "nobody", True)
+        found = users.credentials(session, "maria")
         assert found is not None and found[0].disabled and found[1] == "hash"
-        assert [u.username for u in rq.list_users(session)] == ["Maria"]
+        assert [u.username for u in users.list_users(session)] == ["Maria"]

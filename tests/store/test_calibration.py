@@ -111,3 +111,37 @@ def test_precision_and_recall_use_calibration_reviews_only(
     threat = next(e for e in estimates if e.label == "threat")
     assert threat.precision is None and threat.flagged_total == 0
     assert all(item.post_id not in flagged + unflagged for item in pending)
+
+
+def test_an_escalation_with_labels_counts_those_labels(
+    sessions: sessionmaker[Session], week_of_posts: int
+) -> None:
+    """Added with the review app's blind calibration form (issue #9): an escalation there
+    carries the analyst's own labels; one without labels keeps the model's flags."""
+    with session_scope(sessions) as session:
+        sample = calibration.draw(session, week_of_posts, [WEEK], labels=("hate",))
+        flagged = [i.post_id for i in sample if i.stratum == "flagged"]
+        unflagged = [i.post_id for i in sample if i.stratum == "unflagged"]
+        session.add(Review(post_id=flagged[0], decision="escalate", queue="calibration"))
+        session.add(
+            Review(
+                post_id=flagged[1],
+                decision="escalate",
+                corrected_labels={"flags": ["threat"]},
+                queue="calibration",
+            )
+        )
+        session.add(
+            Review(
+                post_id=unflagged[0],
+                decision="escalate",
+                corrected_labels={"flags": ["hate"]},
+                queue="calibration",
+            )
+        )
+    with session_scope(sessions) as session:
+        hate = next(
+            e for e in calibration.estimates(session, week_of_posts, [WEEK]) if e.label == "hate"
+        )
+    assert (hate.flagged_reviewed, hate.true_positives) == (2, 1)
+    assert (hate.unflagged_reviewed, hate.misses) == (1, 1)
