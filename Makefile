@@ -20,8 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	mkdir -p demo-output
-	cd demo-output && ../$(BIN)/cohesion init && ../$(BIN)/cohesion status
+	$(BIN)/cohesion demo
 
 test: install
 	$(BIN)/python -m pytest

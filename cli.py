@@ -141,15 +141,21 @@ def status(
     ctx: typer.Context,
     weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks of history to show.")] = 8,
 ) -> None:
-    """Show posts per source and week, the last crawl of each source and the model in use.
+    """Show posts per source and week, collection gaps, each source's last crawl, the model.
 
+    A collection gap (a source far below its own baseline, or failing to crawl; see
+    reports/README.md) is listed for the last complete weeks.
     Example: `cohesion status --weeks 4`
     """
     from jobs import Runtime
     from store import status as store_status
     from store.engine import session_scope
+    from store.health import collector_health
+    from store.trends import last_complete_week, week_range
+    from store.types import utcnow
 
     runtime = Runtime.open(_config(ctx))
+    zone = runtime.settings.locality.zone
     try:
         with session_scope(runtime.sessions) as session:
             totals = store_status.totals(session)
@@ -157,6 +163,8 @@ def status(
             runs = store_status.last_crawl_runs(session)
             model = store_status.active_model(session)
             model_name = model.name if model else None
+            checked = week_range(last_complete_week(utcnow(), zone), weeks)
+            gaps = [h for h in collector_health(session, checked, zone) if h.gap]
     finally:
         runtime.close()
     console.print(
@@ -166,6 +174,7 @@ def status(
     )
     console.print(f"model in use: {model_name or 'none yet (run `cohesion classify`)'}")
     console.print(_weeks_table(per_week))
+    console.print(_gaps_table(gaps, weeks))
     console.print(_runs_table(runs))
 
 
@@ -528,6 +537,21 @@ def _weeks_table(rows: list[Any]) -> Table:
         by_source.setdefault(row.source, {})[row.week_start] = row.posts
     for source, counts in sorted(by_source.items()):
         table.add_row(source, *(str(counts.get(week, 0)) for week in weeks))
+    return table
+
+
+def _gaps_table(gaps: list[Any], weeks: int) -> Table | str:
+    if not gaps:
+        return f"no collection gaps in the last {weeks} complete week(s)"
+    table = Table(title="Collection gaps (a fall in flags here is not a fall in hostility)")
+    for column in ("week starting", "source", "posts", "baseline", "failed crawls", "reason"):
+        table.add_column(column)
+    for gap in sorted(gaps, key=lambda g: (g.week_start, g.source)):
+        baseline = "–" if gap.baseline is None else f"{gap.baseline:.1f}"
+        table.add_row(
+            gap.week_start.isoformat(), gap.source, str(gap.posts), baseline,
+            str(gap.failed_runs), gap.reason or "",
+        )  # fmt: skip
     return table
 
 

@@ -197,6 +197,25 @@ class ReportSettings(Section):
     sample_size: int = Field(10, ge=0, description="Flagged posts shown as a sample")
 
 
+class ScaleSettings(Section):
+    scrapyd: list[str] = Field(
+        default_factory=list,
+        description="Scrapyd node URLs; when set, crawls run there as Scrapyd jobs",
+    )
+    poll_seconds: float = Field(5.0, gt=0, description="How often to ask Scrapyd about its jobs")
+    crawl_timeout_minutes: int = Field(
+        360, ge=1, description="Cancel Scrapyd crawl jobs still running after this long"
+    )
+
+    @field_validator("scrapyd")
+    @classmethod
+    def _http_urls(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"{value!r} is not an http(s) URL of a Scrapyd node")
+        return values
+
+
 class WatchlistEntry(Section):
     """A person, role or institution the locality protects (README "Watchlist")."""
 
@@ -237,6 +256,7 @@ class Settings(Section):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
     watchlist: list[WatchlistEntry] = Field(default_factory=list)
 
     # Where the settings came from; not a setting.

@@ -293,7 +293,11 @@ def _prepare_model(runtime: Runtime, model_dir: Path | None) -> tuple[Any, int]:
     from store.classifications import register_model_version
 
     directory = model_dir or current_model_dir(runtime)
-    model = classify.load_model(directory, gazetteer=_gazetteer(runtime.settings))
+    model = classify.load_model(
+        directory,
+        gazetteer=_gazetteer(runtime.settings),
+        watchlist=[entry.model_dump() for entry in runtime.settings.watchlist],
+    )
     for attempt in range(2):
         try:
             with session_scope(runtime.sessions) as session:
@@ -464,20 +468,25 @@ class ReportResult:
 def weekly_trends(
     runtime: Runtime, weeks: int = 8, by: str = "label", *, now: Any = None
 ) -> list[Any]:
-    """Trend rows (store.trends.TrendRow) for the `weeks` weeks up to the last complete one."""
+    """Trend rows (store.trends.TrendRow) for the `weeks` weeks up to the last complete one.
+
+    Weeks with a collection gap (store.health) stay out of the spike-test baselines.
+    """
     from store import trends
     from store.types import utcnow
 
     settings = runtime.settings
     last = trends.last_complete_week(now or utcnow(), settings.locality.zone)
+    shown = trends.week_range(last, weeks)
     with session_scope(runtime.sessions) as session:
         return trends.trend_rows(
             session,
             trends.active_model_id(session),
             by,
-            trends.week_range(last, weeks),
+            shown,
             settings.alerts.spike_z,
             settings.alerts.min_count,
+            trends.collection_gaps(session, shown, settings.locality.zone),
         )
 
 
@@ -522,7 +531,7 @@ def weekly_report(
 
 
 def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None:
-    """Alert the webhook about new threats against officials (nightly, after classify)."""
+    """Alert the webhook about new threats and doxxing against officials (after classify)."""
     from reports.alerts import alert_threats as send
     from store import trends
 
@@ -531,7 +540,7 @@ def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None
         model_id = trends.active_model_id(session)
     result = send(
         runtime.sessions, settings.alerts, settings.locality.name, settings.locality.timezone,
-        model_id, now,
+        model_id, now, watchlist={entry.name: entry.kind for entry in settings.watchlist},
     )
     return result.as_dict() if result else None
 

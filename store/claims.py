@@ -12,6 +12,7 @@ model version and none is skipped.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql
@@ -23,9 +24,22 @@ from store.types import utcnow
 
 
 def claim_batch(
-    session: Session, model_version_id: int, worker: str, batch_size: int, lease_seconds: float
+    session: Session,
+    model_version_id: int,
+    worker: str,
+    batch_size: int,
+    lease_seconds: float,
+    after_id: int = 0,
 ) -> list[Post]:
-    """Claim up to batch_size unclassified posts that no live claim holds (PostgreSQL)."""
+    """Claim up to batch_size unclassified posts that no live claim holds (PostgreSQL).
+
+    `after_id` starts the search above that post id. The anti-join with classifications
+    walks the posts in id order, so on a store of millions of classified posts a search
+    from the bottom costs a full index scan per batch; a worker passes the lowest id of
+    its previous batch (everything below it was classified or claimed then) and searches
+    from 0 again only before it stops, so a post freed below (an expired claim) is never
+    skipped.
+    """
     if session.get_bind().dialect.name != "postgresql":
         raise NotImplementedError("claims need PostgreSQL; on SQLite run one worker")
     now = utcnow()
@@ -40,34 +54,56 @@ def claim_batch(
     )
     query = (
         unclassified_posts_query(model_version_id)
-        .where(~live_claim)
+        .where(~live_claim, Post.id > after_id)
         .limit(batch_size)
         .with_for_update(of=Post, skip_locked=True)
     )
-    posts = list(session.scalars(query))
-    if posts:
-        statement = postgresql.insert(ClassifyClaim).values(
-            [
-                {
-                    "post_id": p.id,
-                    "model_version_id": model_version_id,
-                    "worker": worker,
-                    "claimed_at": now,
-                }
-                for p in posts
-            ]
-        )
-        # An expired claim of a crashed worker is taken over in place.
-        session.execute(
+    for _attempt in range(5):  # a fresh statement sees the claims committed meanwhile
+        posts = list(session.scalars(query))
+        if not posts:
+            return []
+        mine = _insert_claims(session, posts, model_version_id, worker, now, lease_seconds)
+        if mine:
+            return mine
+    return []
+
+
+def _insert_claims(
+    session: Session,
+    posts: list[Post],
+    model_version_id: int,
+    worker: str,
+    now: Any,
+    lease_seconds: float,
+) -> list[Post]:
+    cutoff = now - timedelta(seconds=lease_seconds)
+    statement = postgresql.insert(ClassifyClaim).values(
+        [  # in post id order, like still_held's locks, so two workers never deadlock
+            {
+                "post_id": p.id,
+                "model_version_id": model_version_id,
+                "worker": worker,
+                "claimed_at": now,
+            }
+            for p in sorted(posts, key=lambda p: p.id)
+        ]  # fmt: skip
+    )
+    # An expired claim of a crashed worker is taken over in place; a live one is not: a
+    # worker whose snapshot predates another's claim (READ COMMITTED does not recheck a
+    # row that was only locked) must not steal it, so only the rows written count.
+    claimed = set(
+        session.scalars(
             statement.on_conflict_do_update(
                 index_elements=["post_id", "model_version_id"],
                 set_={
                     "worker": statement.excluded.worker,
                     "claimed_at": statement.excluded.claimed_at,
                 },
-            )
+                where=ClassifyClaim.__table__.c.claimed_at <= cutoff,
+            ).returning(ClassifyClaim.post_id)
         )
-    return posts
+    )
+    return [p for p in posts if p.id in claimed]
 
 
 def still_held(
@@ -81,6 +117,7 @@ def still_held(
             ClassifyClaim.worker == worker,
             ClassifyClaim.post_id.in_(post_ids),
         )
+        .order_by(ClassifyClaim.post_id)
         .with_for_update()
     )
     return set(session.scalars(query))

@@ -36,7 +36,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise DatabaseError(f"database URL {url!r} is not valid: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+            # JIT compilation cost 0.6-1.1 s per trend query and saved nothing (docs/scale.md).
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:

@@ -91,6 +91,13 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_posts_platform_external_id"),
         Index("ix_posts_week_source", "week_start", "source_id"),
+        # Index-only scans of a week range for the trend queries (migration 0003).
+        Index(
+            "ix_posts_week_id",
+            "week_start",
+            "id",
+            postgresql_include=["source_id", "platform", "author_id", "created_at"],
+        ),
         Index("ix_posts_author", "author_id"),
         Index("ix_posts_created_at", "created_at"),
         Index("ix_posts_collected_at", "collected_at"),

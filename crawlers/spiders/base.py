@@ -172,6 +172,10 @@ class CohesionSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CohesionSpider:
+        if "context" not in kwargs:  # started by Scrapyd / `scrapy crawl`, not by run.py
+            from crawlers.scrapyd import standalone_context
+
+            kwargs["context"] = standalone_context(crawler, cls, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         return spider  # type: ignore[return-value]

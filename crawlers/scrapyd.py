@@ -1,0 +1,511 @@
+"""Crawls as Scrapyd jobs: deploy the crawlers to Scrapyd nodes, schedule, poll, report.
+
+Hub side (`cohesion crawl --scrapyd URL [URL ...]`, or the scheduler when `[scale]
+scrapyd` lists nodes): `crawl_via_scrapyd()` builds an egg of the crawler code
+(`build_egg()`: crawlers/, store/ and config.py with setuptools' bdist_egg, entry point
+`scrapy.settings = crawlers.scrapyd_settings`), uploads it to every node
+(`addversion.json`, version = a hash of the egg, so unchanged code is not stored
+twice), schedules one job per enabled source round-robin over the nodes
+(`schedule.json`, pinned to that version), polls `listjobs.json` until every job has
+finished, then reads the `crawl_runs` rows the jobs wrote and returns the same
+`SourceSummary` list as a local crawl.
+
+Node side: Scrapyd starts `scrapy crawl <platform> -a source=NAME -a cohesion_settings=JSON`.
+`CohesionSpider.from_crawler` sees no injected context and calls
+`standalone_context()`, which does what crawlers/run.py does around a local crawl:
+it opens the hub's database, registers the source, reads its cursor, starts a
+crawl_runs row (runner `scrapyd:<host>:<job>`), applies the Scrapy settings derived
+from the config, and, when the spider closes, saves the cursor (only after a normal
+finish with every batch committed) and finishes the row.
+
+What a node needs (see docs/scale.md): cohesion-monitor installed with the `scale` and
+`postgres` extras, and in Scrapyd's environment `COHESION_DATABASE_URL` (the hub's
+PostgreSQL, reachable from the node), `COHESION_PSEUDONYM_KEY` (the hub's key, so
+pseudonyms match) and the platform credentials. The settings JSON sent with a job holds
+the source, locality, crawl and privacy.keep_raw_handles settings and never a secret
+(Scrapyd shows job arguments to anyone who can reach it): the database URL, the key
+and credentials come from the node's environment. `-a config=/path/cohesion.toml`
+instead of `cohesion_settings=` reads a config file on the node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from config import ConfigError, Settings, load_settings
+from crawlers.spiders.base import CrawlContext, get_spider_class
+
+PROJECT = "cohesion"
+SETTINGS_MODULE = "crawlers.scrapyd_settings"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# What the egg carries: the code a crawl runs (the rest of the project stays on the hub).
+EGG_PACKAGES = ("crawlers", "store")
+EGG_MODULES = ("config",)
+POLL_INTERVAL_S = 2.0
+DEFAULT_TIMEOUT_S = 6 * 3600.0
+
+
+class ScrapydError(ConfigError):
+    """A Scrapyd node refused or could not be reached; the message names the node."""
+
+
+# --- node side: a spider started by Scrapyd ----------------------------------------------
+
+
+def node_settings(settings_json: str | None, config_path: str | None) -> Settings:
+    """Settings on a node: the hub's JSON (plus this node's COHESION_* variables) or a file."""
+    if config_path:
+        return load_settings(config_path)
+    if not settings_json:
+        raise ConfigError(
+            "a Scrapyd crawl needs the spider argument cohesion_settings=JSON or config=PATH"
+        )
+    from config import _apply_environment
+
+    data = json.loads(settings_json)
+    applied = _apply_environment(data, dict(os.environ))
+    if "database.url" not in applied:
+        raise ConfigError(
+            "set COHESION_DATABASE_URL in the Scrapyd node's environment to the hub's database"
+        )
+    return Settings.model_validate(data)
+
+
+@dataclass
+class _NodeRun:
+    """Finishes a node crawl's crawl_runs row when the spider closes (kept on the crawler)."""
+
+    context: CrawlContext
+    engine: Any
+    run_id: int
+    started: float
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        from crawlers.run import _message
+        from store.engine import session_scope
+        from store.runs import CrawlCounts as StoreCounts
+        from store.runs import finish_crawl_run, save_cursor
+
+        context, counts = self.context, self.context.counts
+        try:
+            if reason == "finished" and not context.store_failed:
+                with session_scope(context.sessions) as session:
+                    save_cursor(session, context.source_id, spider.merged_cursor())
+                context.cursor_saved = True
+            elif reason != "finished":
+                counts.errors += 1
+                counts.messages.append(f"crawl ended early ({reason})")
+            with session_scope(context.sessions) as session:
+                finish_crawl_run(
+                    session,
+                    self.run_id,
+                    "failed" if counts.errors else "ok",
+                    StoreCounts(
+                        pages=counts.pages,
+                        items_seen=counts.items,
+                        items_new=counts.new,
+                        items_duplicate=counts.duplicate,
+                        errors=counts.errors,
+                    ),
+                    _message(counts) or None,
+                )
+        finally:
+            self.engine.dispose()
+
+
+def standalone_context(crawler: Any, spider_cls: type, kwargs: dict[str, Any]) -> CrawlContext:
+    """The crawl context of a spider that Scrapyd (or `scrapy crawl`) started.
+
+    Pops the spider arguments it reads (source, cohesion_settings, config, _job) from kwargs.
+    """
+    from scrapy import signals
+
+    from crawlers.settings import scrapy_settings
+    from store.engine import make_engine, make_session_factory, session_scope
+    from store.pseudonyms import Pseudonymiser, load_key
+    from store.runs import get_source, start_crawl_run, sync_source
+
+    name = kwargs.pop("source", None)
+    if not name:
+        raise ConfigError("a Scrapyd crawl needs the spider argument source=NAME")
+    settings = node_settings(kwargs.pop("cohesion_settings", None), kwargs.pop("config", None))
+    job = kwargs.pop("_job", None) or uuid.uuid4().hex
+    source = settings.source(name)
+    if source.platform != spider_cls.name:  # type: ignore[attr-defined]
+        raise ConfigError(f"source {name!r} is a {source.platform} source, not {spider_cls.name}")  # type: ignore[attr-defined]
+    # The crawl policy from the config; Scrapyd's own -s settings (cmdline) still win.
+    crawler.settings.setdict(scrapy_settings(settings), priority="spider")
+    pseudonymiser = Pseudonymiser(load_key(settings.resolve(settings.privacy.key_file)))
+    engine = make_engine(settings.database.url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        config = source.model_dump(mode="json", exclude={"name", "platform", "enabled"})
+        row = get_source(session, name) or sync_source(
+            session, name, source.platform, config, source.enabled
+        )
+        source_id, cursor = row.id, dict(row.cursor or {})
+        run_id = start_crawl_run(
+            session, source_id, runner=f"scrapyd:{socket.gethostname()}:{job}"[:200]
+        ).id
+    context = CrawlContext(
+        source=source,
+        source_id=source_id,
+        cursor=cursor,
+        settings=settings,
+        sessions=sessions,
+        pseudonymiser=pseudonymiser,
+    )
+    node_run = _NodeRun(context, engine, run_id, time.monotonic())
+    crawler._cohesion_node_run = node_run  # signals hold weak references
+    crawler.signals.connect(node_run.spider_closed, signal=signals.spider_closed)
+    return context
+
+
+# --- hub side: egg, deploy, schedule, poll ---------------------------------------------
+
+
+def build_egg(out_dir: Path, repo_root: Path = REPO_ROOT) -> Path:
+    """An egg of the crawler code, built with setuptools' bdist_egg in a staging folder."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cohesion-egg-") as tmp:
+        stage = Path(tmp)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for package in EGG_PACKAGES:
+            shutil.copytree(repo_root / package, stage / package, ignore=ignore)
+        for module in EGG_MODULES:
+            shutil.copy2(repo_root / f"{module}.py", stage / f"{module}.py")
+        (stage / "setup.py").write_text(
+            "from setuptools import find_packages, setup\n"
+            f"setup(name={PROJECT + '-crawlers'!r}, version='1.0',\n"
+            f"      packages=find_packages(include={[p + '*' for p in EGG_PACKAGES]!r}),\n"
+            f"      py_modules={list(EGG_MODULES)!r}, include_package_data=False,\n"
+            f"      entry_points={{'scrapy': ['settings = {SETTINGS_MODULE}']}},\n"
+            "      zip_safe=True)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "setup.py", "-q", "bdist_egg", "-d", "dist"],
+            cwd=stage,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        if result.returncode != 0:
+            raise ScrapydError(f"building the crawler egg failed: {result.stderr.strip()[-500:]}")
+        [built] = list((stage / "dist").glob("*.egg"))
+        target = out_dir / f"{PROJECT}.egg"
+        shutil.copy2(built, target)
+    return target
+
+
+def code_version(repo_root: Path = REPO_ROOT) -> str:
+    """A version naming the crawler code (a hash of the egg's sources, not of the egg,
+    whose metadata carries build times): the same code is deployed once per node."""
+    digest = hashlib.sha256()
+    paths = [p for package in EGG_PACKAGES for p in (repo_root / package).rglob("*.py")]
+    paths += [repo_root / f"{module}.py" for module in EGG_MODULES]
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(repo_root)).encode() + b"\0" + path.read_bytes())
+    return "c" + digest.hexdigest()[:16]
+
+
+class ScrapydNode:
+    """A Scrapyd node's HTTP API (JSON answers; status "error" raises ScrapydError)."""
+
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        import httpx
+
+        parts = urlsplit(url.rstrip("/"))
+        auth = None
+        if parts.username is not None:  # http://user:password@node:6800 (Scrapyd basic auth)
+            auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+            parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+        self.url = urlunsplit(parts)  # never with the password: it goes into messages
+        self._client = httpx.Client(base_url=self.url, timeout=timeout, auth=auth)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
+        import httpx
+
+        try:
+            response = self._client.request(method, f"/{endpoint}", **kwargs)
+            response.raise_for_status()
+            answer = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ScrapydError(f"Scrapyd at {self.url}: {endpoint}: {exc}") from None
+        if answer.get("status") != "ok":
+            raise ScrapydError(
+                f"Scrapyd at {self.url}: {endpoint}: {answer.get('message', answer)}"
+            )
+        return dict(answer)
+
+    def daemon_status(self) -> dict[str, Any]:
+        return self._call("GET", "daemonstatus.json")
+
+    def versions(self) -> list[str]:
+        try:
+            return list(
+                self._call("GET", "listversions.json", params={"project": PROJECT})["versions"]
+            )
+        except ScrapydError:
+            return []
+
+    def add_version(self, version: str, egg: Path) -> None:
+        self._call(
+            "POST",
+            "addversion.json",
+            data={"project": PROJECT, "version": version},
+            files={"egg": (egg.name, egg.read_bytes(), "application/octet-stream")},
+        )
+
+    def schedule(
+        self, spider: str, version: str, args: dict[str, str], settings: dict[str, Any]
+    ) -> str:
+        job = uuid.uuid4().hex
+        data: dict[str, Any] = {
+            **args,
+            "project": PROJECT,
+            "spider": spider,
+            "_version": version,
+            "jobid": job,
+            "setting": [f"{key}={value}" for key, value in settings.items()],
+        }
+        self._call("POST", "schedule.json", data=data)
+        return job
+
+    def jobs(self) -> dict[str, dict[str, Any]]:
+        """job id -> {"state": pending|running|finished, ...} for this project."""
+        answer = self._call("GET", "listjobs.json", params={"project": PROJECT})
+        found: dict[str, dict[str, Any]] = {}
+        for state in ("pending", "running", "finished"):
+            for job in answer.get(state, []):
+                found[job["id"]] = {**job, "state": state}
+        return found
+
+    def cancel(self, job: str) -> None:
+        try:
+            self._call("POST", "cancel.json", data={"project": PROJECT, "job": job})
+        except ScrapydError:
+            pass
+
+
+def deploy(nodes: list[ScrapydNode], egg_dir: Path | None = None) -> str:
+    """Upload the crawler code to every node that lacks this version; returns the version."""
+    version = code_version()
+    missing = [node for node in nodes if version not in node.versions()]
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="cohesion-egg-") as tmp:
+            egg = build_egg(egg_dir or Path(tmp))
+            for node in missing:
+                node.add_version(version, egg)
+    return version
+
+
+def job_settings(settings: Settings, source_name: str) -> str:
+    """The settings JSON sent with a job: what the crawl needs, and no secret."""
+    source = settings.source(source_name)
+    data = {
+        "locality": settings.locality.model_dump(mode="json"),
+        "sources": [source.model_dump(mode="json")],
+        "crawl": settings.crawl.model_dump(mode="json"),
+        "privacy": {"keep_raw_handles": settings.privacy.keep_raw_handles},
+    }
+    return json.dumps(data, separators=(",", ":"))
+
+
+@dataclass
+class ScheduledJob:
+    index: int
+    source: str
+    platform: str
+    node: ScrapydNode
+    job: str
+    started: float
+    state: str = "pending"
+
+
+ProgressCallback = Callable[[str, str], None]  # source name, state
+
+
+def crawl_via_scrapyd(
+    settings: Settings,
+    node_urls: list[str],
+    names: list[str] | None = None,
+    *,
+    scrapy_overrides: dict[str, Any] | None = None,
+    poll_interval: float = POLL_INTERVAL_S,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    progress: ProgressCallback | None = None,
+    egg_dir: Path | None = None,
+) -> list[Any]:
+    """Crawl the enabled (or named) sources as Scrapyd jobs; one SourceSummary each."""
+    from crawlers.run import CrawlJob, SourceSummary, _record_skip
+
+    if not node_urls:
+        raise ScrapydError("no Scrapyd node given")
+    if names:
+        chosen = [settings.source(name) for name in dict.fromkeys(names)]
+    else:
+        chosen = [source for source in settings.sources if source.enabled]
+    summaries: dict[int, SourceSummary] = {}
+    runnable = []
+    for index, source in enumerate(chosen):
+        job = CrawlJob(settings, source.name)
+        if not source.enabled:
+            summaries[index] = _record_skip(
+                job, source, "skipped", "disabled in the config (enabled = false)"
+            )
+            continue
+        try:  # credentials live on the nodes: only the spider and its options are checked here
+            get_spider_class(source.platform).parse_options(source)
+        except (ConfigError, ImportError, AttributeError) as exc:
+            summaries[index] = _record_skip(job, source, "failed", str(exc))
+            continue
+        runnable.append((index, source))
+    nodes = [ScrapydNode(url) for url in dict.fromkeys(node_urls)]
+    try:
+        if runnable:
+            for node in nodes:
+                node.daemon_status()  # fail early, naming the node, when one is down
+            version = deploy(nodes, egg_dir)
+            scheduled = []
+            for position, (index, source) in enumerate(runnable):
+                node = nodes[position % len(nodes)]
+                job = node.schedule(
+                    source.platform,
+                    version,
+                    {
+                        "source": source.name,
+                        "cohesion_settings": job_settings(settings, source.name),
+                    },
+                    dict(scrapy_overrides or {}),
+                )
+                scheduled.append(
+                    ScheduledJob(index, source.name, source.platform, node, job, time.monotonic())
+                )
+            _wait(scheduled, poll_interval, timeout, progress)
+            for item in scheduled:
+                summaries[item.index] = _summary_of(settings, item)
+    finally:
+        for node in nodes:
+            node.close()
+    return [summaries[index] for index in range(len(chosen))]
+
+
+def _wait(
+    jobs: list[ScheduledJob],
+    poll_interval: float,
+    timeout: float,
+    progress: ProgressCallback | None,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        states: dict[str, dict[str, Any]] = {}
+        for node in {id(j.node): j.node for j in jobs}.values():
+            states.update(node.jobs())
+        for item in jobs:
+            state = states.get(item.job, {}).get("state", item.state)
+            if state != item.state and progress is not None:
+                progress(item.source, state)
+            item.state = state
+        if all(item.state == "finished" for item in jobs):
+            return
+        if time.monotonic() > deadline:
+            for item in jobs:
+                if item.state != "finished":
+                    item.node.cancel(item.job)
+                    item.state = "timeout"
+            return
+        time.sleep(poll_interval)
+
+
+def _summary_of(settings: Settings, item: ScheduledJob) -> Any:
+    """The SourceSummary of a finished job, from the crawl_runs row its spider wrote."""
+    from sqlalchemy import select
+
+    from crawlers.run import SourceSummary
+    from store.engine import make_engine, make_session_factory, session_scope
+    from store.models import CrawlRun
+    from store.runs import CrawlCounts as StoreCounts
+    from store.runs import finish_crawl_run
+
+    seconds = round(time.monotonic() - item.started, 2)
+    engine = make_engine(settings.database.url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            run = session.scalar(
+                select(CrawlRun).where(CrawlRun.runner.like(f"scrapyd:%:{item.job}"))
+            )
+            if run is None:
+                message = (
+                    f"the Scrapyd job {item.job} on {item.node.url} ended without recording a "
+                    f"run (see {item.node.url}/logs/{PROJECT}/{item.platform}/{item.job}.log)"
+                    if item.state == "finished"
+                    else f"the Scrapyd job {item.job} on {item.node.url} timed out and was cancelled"
+                )
+                return SourceSummary(
+                    item.source, item.platform, "failed", errors=1, message=message, seconds=seconds
+                )
+            if run.status == "running":  # the node process died before closing the run
+                counts = StoreCounts(run.pages, run.items_seen, run.items_new, run.items_duplicate,
+                                     run.errors + 1)  # fmt: skip
+                why = "timed out" if item.state == "timeout" else "ended"
+                finish_crawl_run(
+                    session, run.id, "failed", counts,
+                    f"the Scrapyd job {why} before the crawl closed (node {item.node.url})",
+                )  # fmt: skip
+            return SourceSummary(
+                item.source,
+                item.platform,
+                run.status,
+                pages=run.pages,
+                items=run.items_seen,
+                new=run.items_new,
+                duplicate=run.items_duplicate,
+                errors=run.errors,
+                message=run.message or "",
+                seconds=seconds,
+                cursor_saved=run.status == "ok",
+            )
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m crawlers.scrapyd deploy URL [URL ...]`: upload the crawler egg."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m crawlers.scrapyd")
+    parser.add_argument("command", choices=["deploy", "egg"])
+    parser.add_argument("targets", nargs="+", help="Scrapyd URLs (deploy) or a folder (egg)")
+    args = parser.parse_args(argv)
+    if args.command == "egg":
+        print(build_egg(Path(args.targets[0])))
+        return 0
+    nodes = [ScrapydNode(url) for url in args.targets]
+    try:
+        version = deploy(nodes)
+    finally:
+        for node in nodes:
+            node.close()
+    print(f"deployed {PROJECT} version {version} to {', '.join(args.targets)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

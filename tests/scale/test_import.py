@@ -1,0 +1,285 @@
+"""`cohesion import`: JSONL, CSV with a mapping and 4CAT exports; bad rows; idempotence."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+import crawlers.imports as imports
+from cli import app
+from config import Settings
+from crawlers.imports import ImportFileError, import_file, parse_mapping
+from store.engine import make_engine, make_session_factory, session_scope
+from store.migrate import upgrade
+from store.models import Author, CrawlRun, Post, Source
+from store.pseudonyms import Pseudonymiser
+from tests.conftest import TEST_PSEUDONYM_KEY
+
+PLACES = [
+    {"name": "Marlow County", "aliases": ["Marlow Co."], "kind": "county"},
+    {"name": "Ashford", "aliases": [], "kind": "city"},
+]
+PSEUDO = Pseudonymiser(TEST_PSEUDONYM_KEY.encode())
+
+
+def settings_for(url: str, keep_raw_handles: bool = False) -> Settings:
+    return Settings.model_validate(
+        {
+            "database": {"url": url},
+            "locality": {"name": "Marlow County", "timezone": "America/Chicago", "places": PLACES},
+            "privacy": {"keep_raw_handles": keep_raw_handles},
+        }
+    )
+
+
+@pytest.fixture
+def store(db_url: str) -> Any:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    yield settings_for(db_url), sessions
+    engine.dispose()
+
+
+def run(store: Any, path: Path, **kwargs: Any) -> imports.ImportSummary:
+    settings, sessions = store
+    return import_file(path, settings=settings, sessions=sessions, pseudonymiser=PSEUDO, **kwargs)
+
+
+def posts(sessions: Any) -> dict[str, dict[str, Any]]:
+    with session_scope(sessions) as session:
+        rows = session.execute(
+            select(Post, Author.pseudonym).outerjoin(Author, Post.author_id == Author.id)
+        ).all()
+        return {
+            p.external_id: {
+                "platform": p.platform,
+                "text": p.text,
+                "title": p.title,
+                "created_at": p.created_at,
+                "author": a,
+                "language": p.language,
+                "places": list(p.places),
+                "engagement": dict(p.engagement),
+                "thread_id": p.thread_id,
+                "parent_id": p.parent_id,
+                "url": p.url,
+                "week_start": p.week_start,
+            }
+            for p, a in rows
+        }
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = {
+    "platform": "forum",
+    "external_id": "f-1",
+    "html": "<p>The Ashford council meeting<br>is on Monday, everyone should come along.</p>",
+    "created_at": "2026-03-02T04:30:00Z",
+    "url": "https://forum.example/t/1",
+    "author": "@Resident_One",
+    "title": "Council",
+    "thread_id": "f-1",
+    "engagement": {"likes": 3},
+}
+
+
+def test_jsonl_is_cleaned_pseudonymised_and_idempotent(store: Any, tmp_path: Path) -> None:
+    second = {**GOOD, "external_id": "f-2", "html": None, "text": "short", "parent_id": "f-1",
+              "created_at": "2026-03-02T01:00:00-06:00", "language": "en"}  # fmt: skip
+    third = {**GOOD, "external_id": 3, "platform": None, "created_at": 1772400000}
+    path = write_lines(
+        tmp_path / "posts.jsonl",
+        [
+            json.dumps(GOOD),
+            "{not json",
+            json.dumps({**GOOD, "external_id": "f-9", "created_at": "2026-03-02T04:30:00"}),
+            json.dumps(second),
+            "",
+            json.dumps({**GOOD, "external_id": ""}),
+            json.dumps(third),
+            json.dumps([1, 2]),
+            json.dumps({**GOOD, "external_id": "f-10", "engagement": [1]}),
+        ],
+    )
+    summary = run(store, path, platform="blog")
+    assert (summary.rows, summary.new, summary.duplicate, summary.bad) == (8, 3, 0, 5)
+    assert [(b.line, b.reason.split(" (")[0]) for b in summary.bad_rows] == [
+        (2, "not valid JSON"),
+        (3, "created_at '2026-03-02T04:30:00' has no time zone"),
+        (6, "external_id is missing"),
+        (8, "expected a JSON object, got list"),
+        (9, "engagement must be an object"),
+    ]
+    stored = posts(store[1])
+    assert set(stored) == {"f-1", "f-2", "3"}
+    first = stored["f-1"]
+    assert first["text"] == "The Ashford council meeting\nis on Monday, everyone should come along."
+    assert first["author"] == PSEUDO("forum", "resident_one")
+    assert first["places"] == ["Ashford"] and first["language"] == "en"
+    assert first["engagement"] == {"likes": 3} and first["thread_id"] == "f-1"
+    assert first["created_at"] == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+    # 04:30 UTC on Monday is Sunday evening in Chicago: the previous ISO week
+    assert str(first["week_start"]) == "2026-02-23"
+    assert stored["f-2"]["parent_id"] == "f-1" and stored["f-2"]["language"] == "en"
+    assert stored["f-2"]["created_at"] == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    assert stored["3"]["platform"] == "blog"  # --platform fills a row without one
+    with session_scope(store[1]) as session:
+        assert session.scalar(select(Author.raw_handle)) is None  # never kept unless told
+        source = session.scalar(select(Source).where(Source.name == "import:posts.jsonl"))
+        assert source is not None and not source.enabled
+        run_row = session.scalar(select(CrawlRun).where(CrawlRun.source_id == source.id))
+        assert run_row is not None and run_row.runner == "import" and run_row.status == "ok"
+        assert (run_row.items_seen, run_row.items_new, run_row.errors) == (8, 3, 5)
+        assert "line 2: not valid JSON" in (run_row.message or "")
+
+    again = run(store, path, platform="blog")
+    assert (again.rows, again.new, again.duplicate, again.bad) == (8, 0, 3, 5)
+    assert len(posts(store[1])) == 3
+
+
+def test_csv_with_mapping_and_line_numbers(store: Any, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "\ufeffpost_id,body,when,who,likes\n"
+        '1,"A first post about Marlow Co. roads,\nwith a second line",2026-01-05T10:00:00+00:00,ann,4\n'
+        "2,too,many,fields,here,x\n"
+        "3,no time,,bob,1\n"
+        '4,"plain",2026-01-06T10:00:00Z,,not-a-number\n',
+        encoding="utf-8",
+    )
+    mapping = parse_mapping(
+        [
+            "external_id=post_id",
+            "text=body",
+            "created_at=when",
+            "author=who",
+            "engagement.likes=likes",
+        ]  # fmt: skip
+    )
+    summary = run(store, path, platform="Forum", mapping=mapping, batch_size=1)
+    assert (summary.rows, summary.new, summary.bad) == (4, 2, 2)
+    assert [(b.line, b.reason) for b in summary.bad_rows] == [
+        (4, "has 6 fields, the header 5"),
+        (5, "created_at is missing"),
+    ]
+    stored = posts(store[1])
+    assert stored["1"]["text"] == "A first post about Marlow Co. roads,\nwith a second line"
+    assert stored["1"]["places"] == ["Marlow County"] and stored["1"]["platform"] == "forum"
+    assert stored["1"]["engagement"] == {"likes": 4} and stored["4"]["engagement"] == {}
+    assert stored["4"]["author"] is None
+
+
+def test_bad_mappings_and_files_are_one_line_errors(store: Any, tmp_path: Path) -> None:
+    with pytest.raises(ImportFileError, match="unknown field 'body'"):
+        parse_mapping(["body=text"])
+    with pytest.raises(ImportFileError, match="FIELD=COLUMN"):
+        parse_mapping(["text"])
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ImportFileError, match="lacks: nope"):
+        run(store, path, platform="x", mapping={"text": "nope"})
+    with pytest.raises(ImportFileError, match="not a 4CAT export"):
+        run(store, path, format="4cat", platform="x")
+    (tmp_path / "x.txt").write_text("")
+    with pytest.raises(ImportFileError, match="pass --format"):
+        run(store, tmp_path / "x.txt")
+    with session_scope(store[1]) as session:  # the failed imports are recorded as failed
+        statuses = session.scalars(select(CrawlRun.status)).all()
+        assert statuses and set(statuses) == {"failed"}
+
+
+FOURCAT_CSV = (
+    "id,thread_id,timestamp,unix_timestamp,subject,body,author,author_trip,url,num_replies\n"
+    "1001,1001,2026-02-10 15:00:00,,Ashford thread,We should all go to the Ashford hall,Anonymous,,,12\n"
+    "1002,1001,2026-02-10 15:05:00,1770735900,,Reply without a place,joe,!trip,,0\n"
+    "1003,1001,garbage,,,bad time,x,,,\n"
+)
+
+
+def test_4cat_csv_and_ndjson(store: Any, tmp_path: Path) -> None:
+    path = tmp_path / "4cat.csv"
+    path.write_text(FOURCAT_CSV, encoding="utf-8")
+    summary = run(store, path, format="4cat", platform="fourchan")
+    assert (summary.rows, summary.new, summary.bad) == (3, 2, 1)
+    assert summary.bad_rows[0].line == 4 and "not an ISO 8601 time" in summary.bad_rows[0].reason
+    stored = posts(store[1])
+    op, reply = stored["1001"], stored["1002"]
+    assert op["title"] == "Ashford thread" and op["places"] == ["Ashford"]
+    assert op["created_at"] == datetime(2026, 2, 10, 15, 0, tzinfo=UTC)  # 4CAT times are UTC
+    assert op["engagement"] == {"num_replies": 12} and op["thread_id"] == "1001"
+    assert reply["created_at"] == datetime.fromtimestamp(1770735900, tz=UTC)
+    assert reply["author"] == PSEUDO("fourchan", "joe")
+
+    ndjson = write_lines(
+        tmp_path / "4cat.ndjson",
+        [
+            json.dumps(
+                {
+                    "id": 2001,
+                    "thread_id": 2000,
+                    "body": "ndjson body",
+                    "author": "ann",
+                    "timestamp": "2026-02-11 08:00:00",
+                    "likes": "7",
+                }
+            ),  # fmt: skip
+            json.dumps({"data": {"nested": True}}),
+        ],
+    )
+    summary = run(store, ndjson, format="4cat", platform="telegram")
+    assert (summary.rows, summary.new, summary.bad) == (2, 1, 1)
+    assert summary.bad_rows[0].reason.startswith("not a 4CAT item")
+    item = posts(store[1])["2001"]
+    assert item["platform"] == "telegram" and item["engagement"] == {"likes": 7}
+    assert item["created_at"] == datetime(2026, 2, 11, 8, 0, tzinfo=UTC)
+
+
+def test_a_row_the_database_refuses_costs_only_that_row(
+    store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = imports.upsert_posts
+
+    def picky(session: Any, records: Any, tz: Any) -> Any:
+        records = list(records)
+        result = real(session, records, tz)  # written, then the transaction is rolled back
+        if any(r.external_id == "poison" for r in records):
+            raise RuntimeError("refused")
+        return result
+
+    monkeypatch.setattr(imports, "upsert_posts", picky)
+    rows = [json.dumps({**GOOD, "external_id": f"p{n}"}) for n in range(5)]
+    rows.insert(2, json.dumps({**GOOD, "external_id": "poison"}))
+    summary = run(store, write_lines(tmp_path / "p.jsonl", rows), batch_size=10)
+    assert (summary.new, summary.bad) == (5, 1)
+    assert summary.bad_rows[0].line == 3 and "database refused" in summary.bad_rows[0].reason
+    assert sorted(posts(store[1])) == [f"p{n}" for n in range(5)]
+    with session_scope(store[1]) as session:  # no half-stored author of the refused row
+        assert session.scalar(select(Author.post_count)) == 5
+
+
+def test_cli_import_prints_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    config = tmp_path / "cohesion.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n')
+    path = write_lines(tmp_path / "a.jsonl", [json.dumps(GOOD), "oops"])
+    result = CliRunner().invoke(app, ["--config", str(config), "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Import summary" in result.output and "a.jsonl:2: not valid JSON" in result.output
+    status = CliRunner().invoke(app, ["--config", str(config), "status"])
+    assert "import:a.jsonl" in status.output
+    bad = CliRunner().invoke(app, ["--config", str(config), "import", str(path), "--map", "x=y"])
+    assert bad.exit_code == 2 and "unknown field 'x'" in bad.output
