@@ -6,7 +6,7 @@ Per source and ISO week (the locality's weeks, as in posts.week_start):
   (weeks before the source's first post do not count; fewer than two such weeks means
   no baseline yet);
 - failed_runs / ok_runs: crawl runs started that week, by outcome;
-- last_ok: the end of the source's latest successful crawl up to that week's end.
+- last_ok: the end of the source's latest successful crawl (as of now).
 
 The gap rule (documented in README "Collector health"): a source-week is a collection
 gap when
@@ -121,8 +121,9 @@ def _assess(
         if first_week is not None and week - timedelta(weeks=k) >= first_week
     ]
     baseline = sum(history) / len(history) if len(history) >= 2 else None
-    week_end = datetime.combine(week + timedelta(days=7), datetime.min.time(), zone)
-    last_ok = max((end for end in ok_ends if end < week_end), default=None)
+    # The latest success overall: a report written days after its week still says
+    # whether the source is being collected now.
+    last_ok = max(ok_ends, default=None)
     reason = None
     if baseline is not None and baseline >= MIN_BASELINE and posts < GAP_SHARE * baseline:
         reason = f"{posts} posts against a baseline of {baseline:.1f} a week"
