@@ -32,7 +32,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 
 from config import Settings  # noqa: E402
 from reports.weekly import build_weekly_report  # noqa: E402
-from store import trends  # noqa: E402
+from store import calibration, trends  # noqa: E402
 from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import LABELS  # noqa: E402
@@ -220,7 +220,8 @@ def queries(engine: Engine) -> dict[str, Callable[[], Any]]:
         ),
         "concentration, 1 week": run(lambda s: trends.concentration(s, 1, LAST_WEEK)),
         "top places, 1 week": run(lambda s: trends.top_places(s, 1, LAST_WEEK)),
-        "review precision, 1 week": run(lambda s: trends.review_precision(s, 1, LAST_WEEK)),
+        "calibration estimates, 1 week": run(lambda s: calibration.estimates(s, 1, [LAST_WEEK])),
+        "collection gaps, 12 weeks": run(lambda s: trends.collection_gaps(s, weeks, "UTC")),
         "weekly report data (all)": run(lambda s: build_weekly_report(s, settings, LAST_WEEK)),
     }
 

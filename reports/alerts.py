@@ -1,4 +1,4 @@
-"""Webhook alerts: spikes in the weekly report and new threats against officials.
+"""Webhook alerts: spikes in the weekly report, new threats and doxxing against officials.
 
 The message is Slack-compatible JSON ({"text": ..., "blocks": [...]}); Microsoft Teams
 and most chat webhooks read its "text". Delivery retries timeouts, connection errors,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -162,17 +162,25 @@ def _name(key: str) -> str:
 
 
 def threat_message(
-    locality: str, threats: Sequence[ThreatFlag], include_text: bool, timezone: str
+    locality: str,
+    threats: Sequence[ThreatFlag],
+    include_text: bool,
+    timezone: str,
+    watchlist: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One message listing the posts; `watchlist` maps entry names to their kinds."""
     zone = ZoneInfo(timezone)
+    kinds = watchlist or {}
     lines = []
     for threat in threats[:MAX_ITEMS]:
-        named = [*threat.threat_targets, *(f"watchlist: {w}" for w in threat.watchlist)]
+        entries = [f"{w} (watchlist {kinds.get(w, 'entry')})" for w in threat.watchlist]
+        named = [*entries, *threat.threat_targets]
         url = safe_url(threat.url)
         when = threat.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         line = (
-            f"• threat against {slack_text(', '.join(named))} · {slack_text(threat.source)} · "
-            f"author {slack_text(threat.author or 'unknown')} · {when}"
+            f"• {' and '.join(threat.labels)} against {slack_text(', '.join(named))} · "
+            f"{slack_text(threat.source)} · author {slack_text(threat.author or 'unknown')} · "
+            f"{when}"
         )
         if url:
             line += f" · <{url}|link>"
@@ -182,7 +190,8 @@ def threat_message(
     if len(threats) > MAX_ITEMS:
         lines.append(f"… and {len(threats) - MAX_ITEMS} more in the review queue")
     count = len(threats)
-    title = f"Cohesion: {count} new threat flag{'s' if count != 1 else ''} against officials, "
+    what = "threat or doxxing" if any("doxxing" in t.labels for t in threats) else "threat"
+    title = f"Cohesion: {count} new {what} flag{'s' if count != 1 else ''} against officials, "
     return message(title + slack_text(locality), lines, "Review them in the Cohesion review app.")
 
 
@@ -219,8 +228,14 @@ def alert_threats(
     model_id: int | None,
     now: datetime | None = None,
     webhook: Webhook | None = None,
+    watchlist: Mapping[str, str] | None = None,
 ) -> AlertResult | None:
-    """Send one alert listing threats against officials not alerted before."""
+    """Send one alert listing threats (and doxxing) against officials not alerted before.
+
+    Threats at an official or staff member, and threats or doxxing naming a watchlist
+    entry (`watchlist` maps entry names to kinds, for the message). Each post is
+    alerted once; nothing is recorded when delivery fails, so the next run retries.
+    """
     webhook = webhook or Webhook.from_settings(settings)
     if webhook is None:
         return None
@@ -231,9 +246,11 @@ def alert_threats(
     fresh = [t for t in threats if str(t.post_id) not in done]
     if not fresh:
         return None
-    payload = threat_message(locality, fresh, settings.include_text, timezone)
+    payload = threat_message(locality, fresh, settings.include_text, timezone, watchlist)
     result = webhook.send(payload, len(fresh))
     if result.sent:
         with session_scope(sessions) as session:
-            record_alerts(session, "post", (str(t.post_id) for t in fresh), {"kind": "threat"})
+            for t in fresh:
+                detail = {"kind": " and ".join(t.labels), "watchlist": list(t.watchlist)}
+                record_alerts(session, "post", [str(t.post_id)], detail)
     return result

@@ -16,7 +16,13 @@ from reports.weekly import WeeklyReport  # noqa: E402
 from store import trends  # noqa: E402
 from store.models import LABELS  # noqa: E402
 
-COLOURS = {"week": "#b2182b", "baseline": "#878787", "line": "#2166ac", "band": "#d1e5f0"}
+COLOURS = {
+    "week": "#b2182b",
+    "baseline": "#878787",
+    "line": "#2166ac",
+    "band": "#d1e5f0",
+    "gap": "#f4a582",
+}
 DPI = 100
 # Fixed metadata keeps the files byte-for-byte reproducible for the same data.
 METADATA = {"Software": None}
@@ -41,6 +47,18 @@ def label_rates(report: WeeklyReport) -> bytes:
         low = [b[0] if b else float("nan") for b in bands]
         high = [b[1] if b else float("nan") for b in bands]
         axis.fill_between(x, low, high, color=COLOURS["band"], label="baseline band", step="mid")
+        # Weeks with a collection gap, over the band and under the rate line.
+        gaps = [i for i, r in enumerate(series) if r.gap]
+        for n, i in enumerate(gaps):
+            axis.axvspan(
+                i - 0.5,
+                i + 0.5,
+                color=COLOURS["gap"],
+                alpha=0.6,
+                linewidth=0,
+                zorder=1.5,
+                label="collection gap" if n == 0 else None,
+            )
         axis.plot(x, rates, color=COLOURS["line"], marker="o", markersize=3, label="rate")
         spikes = [(i, r.rate) for i, r in enumerate(series) if r.test.spike]
         if spikes:

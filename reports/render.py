@@ -1,4 +1,5 @@
-"""Write a weekly report: index.html (self-contained), report.md, trends.csv and PNGs.
+"""Write a weekly report: index.html (self-contained), report.md, trends.csv, officials.csv
+and PNGs.
 
 Post text is hostile: the HTML template autoescapes everything and sends a strict
 Content-Security-Policy; the Markdown escapes HTML and Markdown syntax alike; links
@@ -18,6 +19,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reports.charts import render_charts
 from reports.escape import md_text, safe_url
 from reports.weekly import WeeklyReport
+from store import health
+from store.trends import week_label
 
 CSV_COLUMNS = (
     "week",
@@ -31,7 +34,9 @@ CSV_COLUMNS = (
     "expected",
     "z",
     "spike",
+    "collection_gap",
 )
+OFFICIALS_COLUMNS = ("week", "week_start", "group", "key", "kind", "threat", "doxxing", "posts")
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,7 +81,13 @@ def environment() -> Environment:
         signed=signed,
         safe_url=safe_url,
         label=lambda key: "any label" if key == "any" else str(key).replace("_", " "),
+        week=week_label,
     )
+    env.globals["gap_rule"] = {
+        "share": health.GAP_SHARE,
+        "weeks": health.BASELINE_WEEKS,
+        "min_baseline": health.MIN_BASELINE,
+    }
     return env
 
 
@@ -84,9 +95,34 @@ def trends_csv(report: WeeklyReport) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for dimension in ("label", "target", "narrative", "source"):
+    for dimension in report.history:
         for row in sorted(report.history[dimension], key=lambda r: (r.week_start, r.key)):
             writer.writerow(row.as_dict())
+    return buffer.getvalue()
+
+
+def officials_csv(report: WeeklyReport) -> str:
+    """The officials section's counts: per watchlist kind, per entry and per threat target.
+
+    group "watchlist_kind" and "watchlist_entry" count posts flagged threat or doxxing
+    naming an entry (threat, doxxing, either); group "threat_target" counts threat posts
+    by target kind (threat and posts equal, doxxing empty).
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=OFFICIALS_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for week in report.officials:
+        common = {"week": week_label(week.week_start), "week_start": week.week_start.isoformat()}
+        for group, counts in (
+            ("watchlist_kind", week.kinds.values()),
+            ("watchlist_entry", week.entries),
+        ):
+            for c in counts:
+                row = {"group": group, "key": c.key, "kind": c.kind, "threat": c.threat}
+                writer.writerow({**common, **row, "doxxing": c.doxxing, "posts": c.posts})
+        for target, n in week.threat_targets.items():
+            row = {"group": "threat_target", "key": target, "kind": "", "threat": n}
+            writer.writerow({**common, **row, "doxxing": "", "posts": n})
     return buffer.getvalue()
 
 
@@ -114,6 +150,7 @@ def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
         "index.html": render_html(report, charts),
         "report.md": render_markdown(report),
         "trends.csv": trends_csv(report),
+        "officials.csv": officials_csv(report),
     }
     for name, text in outputs.items():
         path = out_dir / name

@@ -14,12 +14,17 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from store import trends
+from store.calibration import CalibrationEstimate, estimates
+from store.health import SourceWeekHealth, collector_health, gap_weeks
 from store.models import LABELS
+from store.officials import OFFICIAL_TARGETS, OfficialsWeek, officials_weeks
 from store.status import active_model
 from store.terms import RisingTerm, count_terms, mask_handles, rising_terms
 from store.types import utcnow
 
 HISTORY_WEEKS = 12
+# Weeks in the small tables (officials, calibration): the report week and its baseline.
+RECENT_WEEKS = trends.BASELINE_WEEKS + 1
 TOP_PLACES = 10
 TOP_TERMS = 15
 TEXT_LIMIT = 500
@@ -27,15 +32,25 @@ TEXT_LIMIT = 500
 
 @dataclass(slots=True, frozen=True)
 class SourceVolume:
+    """A source's week: volumes, flags and collector health (store/health.py)."""
+
     source: str
     collected: int
     assessed: int
     flagged: int
-    baseline_collected: float | None
+    health: SourceWeekHealth | None  # None: not an enabled source (no crawl record)
 
     @property
     def rate(self) -> float | None:
         return trends.per_thousand(self.flagged, self.assessed)
+
+    @property
+    def baseline_collected(self) -> float | None:
+        return self.health.baseline if self.health else None
+
+    @property
+    def gap(self) -> bool:
+        return self.health is not None and self.health.gap
 
 
 @dataclass(slots=True)
@@ -46,7 +61,7 @@ class WeeklyReport:
     generated_at: datetime
     model_name: str | None
     model_created_at: datetime | None
-    precision: trends.Precision
+    calibration: list[CalibrationEstimate]
     spike_z: float
     min_count: int
     total: trends.TrendRow
@@ -54,6 +69,10 @@ class WeeklyReport:
     labels: list[trends.TrendRow]
     targets: list[trends.TrendRow]
     narratives: list[trends.TrendRow]
+    threat_targets: list[trends.TrendRow]
+    officials: list[OfficialsWeek]
+    watchlist_configured: bool
+    gaps: dict[date, list[SourceWeekHealth]]
     history: dict[str, list[trends.TrendRow]]
     places: list[tuple[str, int]]
     terms: list[RisingTerm]
@@ -75,8 +94,67 @@ class WeeklyReport:
 
     @property
     def spikes(self) -> list[trends.TrendRow]:
-        rows = (self.total, *self.labels, *self.targets, *self.narratives)
+        rows = (self.total, *self.labels, *self.targets, *self.narratives, *self.threat_targets)
         return [r for r in rows if r.test.spike]
+
+    @property
+    def week_gaps(self) -> list[SourceWeekHealth]:
+        """Sources with a collection gap in the report week."""
+        return self.gaps.get(self.week_start, [])
+
+    @property
+    def baseline_gap_weeks(self) -> list[str]:
+        """Baseline weeks left out of the spike test for a collection gap."""
+        first = self.week_start - timedelta(weeks=trends.BASELINE_WEEKS)
+        return [trends.week_label(w) for w in sorted(self.gaps) if first <= w < self.week_start]
+
+    @property
+    def history_gaps(self) -> list[tuple[str, list[SourceWeekHealth]]]:
+        """(week, gaps) of the weeks shown in the charts, oldest first."""
+        shown = {r.week_start for r in self.history["label"]}
+        return [(trends.week_label(w), self.gaps[w]) for w in sorted(self.gaps) if w in shown]
+
+    @property
+    def precision_summary(self) -> list[tuple[str, CalibrationEstimate | None]]:
+        """(label, this week's calibration estimate or None) for every label."""
+        found = {c.label: c for c in self.calibration if c.week_start == self.week_start}
+        return [(label, found.get(label)) for label in LABELS]
+
+    @property
+    def calibration_rows(self) -> list[tuple[date, str, CalibrationEstimate | None]]:
+        """Every label for the report week; earlier weeks' labels where something was reviewed."""
+        rows = [(self.week_start, label, c) for label, c in self.precision_summary]
+        order = sorted(
+            self.calibration, key=lambda c: (-c.week_start.toordinal(), LABELS.index(c.label))
+        )
+        for c in order:
+            if c.week_start != self.week_start and (c.flagged_reviewed or c.unflagged_reviewed):
+                rows.append((c.week_start, c.label, c))
+        return rows
+
+    @property
+    def officials_week(self) -> OfficialsWeek:
+        return next(o for o in self.officials if o.week_start == self.week_start)
+
+    @property
+    def officials_table(self) -> list[tuple[str, list[int]]]:
+        """Rows of the officials section: (row name, posts per week of `officials`)."""
+        kinds = list(dict.fromkeys(k for o in self.officials for k in o.kinds))
+        rows = [
+            (
+                f"watchlist {kind}",
+                [o.kinds[kind].posts if kind in o.kinds else 0 for o in self.officials],
+            )
+            for kind in kinds
+        ]
+        rows += [
+            (
+                f"threat target: {target.replace('_', ' ')}",
+                [o.threat_targets[target] for o in self.officials],
+            )
+            for target in OFFICIAL_TARGETS
+        ]
+        return rows
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
@@ -99,9 +177,19 @@ def build_weekly_report(
     model_id = model.id if model else None
     alerts = settings.alerts
     weeks = trends.week_range(week, HISTORY_WEEKS)
+    recent = trends.week_range(week, RECENT_WEEKS)
+    # Health over the charted weeks and the baseline of the first of them.
+    health = collector_health(
+        session,
+        trends.week_range(week, HISTORY_WEEKS + trends.BASELINE_WEEKS),
+        settings.locality.zone,
+    )
+    gaps = gap_weeks(health)
 
     def rows(by: str) -> list[trends.TrendRow]:
-        return trends.trend_rows(session, model_id, by, weeks, alerts.spike_z, alerts.min_count)
+        return trends.trend_rows(
+            session, model_id, by, weeks, alerts.spike_z, alerts.min_count, gaps
+        )
 
     history = {by: rows(by) for by in trends.DIMENSIONS}
     label_rows = _this_week(history["label"], week)
@@ -113,6 +201,7 @@ def build_weekly_report(
         count_terms(t for w, t in texts if w != week),
         limit=TOP_TERMS,
     )
+    kinds = {entry.name: entry.kind for entry in settings.watchlist}
     return WeeklyReport(
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
@@ -120,14 +209,18 @@ def build_weekly_report(
         generated_at=now or utcnow(),
         model_name=model.name if model else None,
         model_created_at=model.created_at if model else None,
-        precision=trends.review_precision(session, model_id, week),
+        calibration=estimates(session, model_id, recent) if model_id is not None else [],
         spike_z=alerts.spike_z,
         min_count=alerts.min_count,
         total=total,
-        sources=_sources(session, model_id, week, baseline_first),
+        sources=_sources(session, model_id, week, health),
         labels=[r for r in label_rows if r.key in LABELS],
         targets=_ranked(_this_week(history["target"], week)),
         narratives=_ranked(_this_week(history["narrative"], week)),
+        threat_targets=_this_week(history["threat_target"], week),
+        officials=officials_weeks(session, model_id, recent, kinds),
+        watchlist_configured=bool(settings.watchlist),
+        gaps={w: [h for h in health if h.week_start == w and h.gap] for w in gaps},
         history=history,
         places=trends.top_places(session, model_id, week, TOP_PLACES),
         terms=terms,
@@ -140,14 +233,12 @@ def build_weekly_report(
 
 
 def _sources(
-    session: Session, model_id: int | None, week: date, baseline_first: date
+    session: Session, model_id: int | None, week: date, health: list[SourceWeekHealth]
 ) -> list[SourceVolume]:
-    rows = trends.source_weeks(session, model_id, baseline_first, week)
-    names = sorted({r.source for r in rows})
-    current = {r.source: r for r in rows if r.week_start == week}
+    current = {r.source: r for r in trends.source_weeks(session, model_id, week, week)}
+    checked = {h.source: h for h in health if h.week_start == week}
     volumes = []
-    for name in names:
-        past = [r.collected for r in rows if r.source == name and r.week_start != week]
+    for name in sorted(set(current) | set(checked)):
         row = current.get(name)
         volumes.append(
             SourceVolume(
@@ -155,7 +246,7 @@ def _sources(
                 row.collected if row else 0,
                 row.assessed if row else 0,
                 row.flagged if row else 0,
-                sum(past) / trends.BASELINE_WEEKS if past else None,
+                checked.get(name),
             )
         )
     return volumes

@@ -1,4 +1,5 @@
-"""What alerts need from the store: new threats against officials, and what was sent.
+"""What alerts need from the store: new threats and doxxing against officials, and what
+was sent.
 
 Sent alerts are audit_log rows (action "alert_sent"): object_type "post" with the post
 id for a threat, "spike" with "<week>:<dimension>:<key>" for a spike. An alert is sent
@@ -13,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from store.effective import effective_labels, effective_tags
-from store.models import AuditLog, Author, ClassificationTag, Post, Source
+from store.effective import effective_labels, effective_tags, effective_watchlist
+from store.models import AuditLog, Author, Post, Source
 from store.posts import week_start
 
 ALERT_ACTION = "alert_sent"
@@ -33,6 +34,7 @@ class ThreatFlag:
     text: str
     threat_targets: tuple[str, ...]
     watchlist: tuple[str, ...]
+    labels: tuple[str, ...] = ("threat",)  # the effective labels among threat, doxxing
 
 
 def threats_against_officials(
@@ -41,21 +43,23 @@ def threats_against_officials(
     since: datetime,
     targets: Sequence[str],
 ) -> list[ThreatFlag]:
-    """Posts created since `since` effectively flagged as threats that name an official.
+    """Posts created since `since` that threaten or dox an official or institution.
 
-    "Name an official": a threat target in `targets`, or a watchlist entry (the
-    officials, staff and institutions the locality protects). Rejected posts drop out.
+    That is: effectively flagged `threat` with a threat target in `targets`, or flagged
+    `threat` or `doxxing` and naming a watchlist entry (the officials, staff and
+    institutions the locality protects; store.effective.effective_watchlist). Rejected
+    posts drop out. Watchlist hits come first, then by time.
     """
     dialect = session.get_bind().dialect.name
     # week_start is in the locality's zone: a week earlier than UTC's is a safe bound.
     first_week = week_start(since, ZoneInfo("UTC")) - timedelta(weeks=1)
     e = effective_labels(dialect, model_id, first_week)
-    tags = effective_tags(dialect, e)
     query = (
         select(
             e.c.post_id,
-            e.c.classification_id,
             e.c.created_at,
+            e.c.flag_threat,
+            e.c.flag_doxxing,
             Post.text,
             Post.url,
             Author.pseudonym,
@@ -65,34 +69,32 @@ def threats_against_officials(
         .join(Post, Post.id == e.c.post_id)
         .outerjoin(Author, Author.id == e.c.author_id)
         .outerjoin(Source, Source.id == e.c.source_id)
-        .where(e.c.flag_threat == 1, e.c.created_at >= since)
+        .where(or_(e.c.flag_threat == 1, e.c.flag_doxxing == 1), e.c.created_at >= since)
         .order_by(e.c.created_at, e.c.post_id)
     )
     rows = session.execute(query).all()
     if not rows:
         return []
     post_ids = [row.post_id for row in rows]
-    threat_targets: dict[int, list[str]] = {i: [] for i in post_ids}
+    tags = effective_tags(dialect, e)
+    threat_targets: dict[int, set[str]] = {i: set() for i in post_ids}
     for post_id, value in session.execute(
         select(tags.c.post_id, tags.c.value).where(
             tags.c.kind == "threat_target", tags.c.post_id.in_(post_ids)
         )
     ):
-        threat_targets[post_id].append(value)
-    basis = {row.classification_id: row.post_id for row in rows if row.classification_id}
-    watchlist: dict[int, list[str]] = {i: [] for i in post_ids}
-    if basis:
-        for classification_id, value in session.execute(
-            select(ClassificationTag.classification_id, ClassificationTag.value).where(
-                ClassificationTag.kind == "watchlist",
-                ClassificationTag.classification_id.in_(list(basis)),
-            )
-        ):
-            watchlist[basis[classification_id]].append(value)
+        threat_targets[post_id].add(value)
+    hits = effective_watchlist(e)
+    watchlist: dict[int, set[str]] = {i: set() for i in post_ids}
+    for post_id, value in session.execute(
+        select(hits.c.post_id, hits.c.value).where(hits.c.post_id.in_(post_ids))
+    ):
+        watchlist[post_id].add(value)
     found = []
     for row in rows:
-        named = [t for t in threat_targets[row.post_id] if t in targets]
+        named = row.flag_threat and threat_targets[row.post_id] & set(targets)
         if named or watchlist[row.post_id]:
+            labels = ("threat",) * row.flag_threat + ("doxxing",) * row.flag_doxxing
             found.append(
                 ThreatFlag(
                     row.post_id,
@@ -101,11 +103,12 @@ def threats_against_officials(
                     row.pseudonym,
                     row.url,
                     row.text,
-                    tuple(sorted(set(threat_targets[row.post_id]))),
-                    tuple(sorted(set(watchlist[row.post_id]))),
+                    tuple(sorted(threat_targets[row.post_id])),
+                    tuple(sorted(watchlist[row.post_id])),
+                    labels,
                 )
             )
-    return found
+    return sorted(found, key=lambda t: not t.watchlist)  # stable: by time within each
 
 
 def already_alerted(session: Session, object_type: str, object_ids: Iterable[str]) -> set[str]:

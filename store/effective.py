@@ -18,9 +18,9 @@ anti_government; threat targets: threat).
 append-only). A review of an older model's classification still counts: the analyst's
 decision is about the post, and outlives the model that prompted it.
 
-`effective_labels()` returns a subquery with one row per post in a week range, and
+`effective_labels()` returns a subquery with one row per post in a week range,
 `effective_tags()` one row per (post, kind, value) of posts whose effective label set
-is non-empty. Both are plain SELECTs built for SQLite and PostgreSQL (the only
+is non-empty, and `effective_watchlist()` one row per (post, entry) of watchlist hits. Both are plain SELECTs built for SQLite and PostgreSQL (the only
 dialect-specific part is how a JSON array in `corrected_labels` is expanded), so trend
 queries aggregate them with GROUP BY in the database. The review app reuses them.
 """
@@ -223,6 +223,35 @@ def effective_tags(dialect: str, labels: Subquery) -> Subquery:
             .where(e.c[f"flag_{TAG_LABEL[kind]}"] == 1, e.c.decision == "correct")
         )
     return union_all(*parts).subquery("effective_tags")
+
+
+def effective_watchlist(labels: Subquery) -> Subquery:
+    """(post_id, week_start, flag_threat, flag_doxxing, value) of watchlist hits.
+
+    A watchlist hit is a post effectively flagged `threat` or `doxxing` whose
+    classification (the one its effective labels rest on: the reviewed one, else the
+    active model's) names a watchlist entry: a `classification_tags` row of kind
+    "watchlist", value = the entry's canonical name. A rejection removes the hit; a
+    correction that removes both labels removes it too. Corrections carry no watchlist
+    key: the entries a post names are a fact about its text, not an analyst's label.
+    """
+    e = labels
+    return (
+        select(
+            e.c.post_id,
+            e.c.week_start,
+            e.c.flag_threat,
+            e.c.flag_doxxing,
+            ClassificationTag.value,
+        )
+        .select_from(e)
+        .join(ClassificationTag, ClassificationTag.classification_id == e.c.classification_id)
+        .where(
+            ClassificationTag.kind == "watchlist",
+            or_(e.c.flag_threat == 1, e.c.flag_doxxing == 1),
+        )
+        .subquery("effective_watchlist")
+    )
 
 
 def flag_sum(labels: Subquery, label: str | None = None) -> Any:

@@ -1,4 +1,4 @@
-"""Weekly trend queries: volumes, flag rates, spikes, places, concentration, precision.
+"""Weekly trend queries: volumes, flag rates, spikes, places, concentration.
 
 Everything is counted per ISO week in the locality's time zone (`posts.week_start`,
 the Monday of that week, computed when a post is stored) from the *effective labels*
@@ -19,11 +19,15 @@ a narrative or a source) in week w, with baseline weeks b = w-4 .. w-1:
     z   = (O_w - E) / sqrt(Var)
 
 and a spike is z >= alerts.spike_z with O_w >= alerts.min_count. Only baseline weeks
-with assessed posts count (B of them); fewer than two gives no test. Scaling by this
-week's volume keeps a busier week from reading as a spike; the dispersion factor keeps
-bursty series (an election week) from alerting on ordinary swings; the second term of
-the variance accounts for the baseline itself being an estimate; the half-count keeps
-a first-ever flag measurable without dividing by zero. The "baseline band" on the
+with assessed posts and without a collection gap count (B of them); fewer than two gives
+no test. A collection gap (store/health.py: a source far below its own baseline, or not
+crawled) makes a quiet week look calm, so a gap week never enters a baseline (for the
+source dimension: a week with a gap in that source), and its rows carry the names of the
+sources with a gap (`TrendRow.gap`) so that a fall there is not read as less hostility.
+Scaling by this week's volume keeps a busier week from reading as a spike; the
+dispersion factor keeps bursty series (an election week) from alerting on ordinary
+swings; the second term of the variance accounts for the baseline itself being an
+estimate; the half-count keeps a first-ever flag measurable without dividing by zero. The "baseline band" on the
 charts is E +/- spike_z * sqrt(Var), as a rate: the range the test accepts.
 """
 
@@ -32,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -41,13 +45,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from store.effective import effective_labels, effective_tags, flag_sum, latest_reviews
+from store.effective import effective_labels, effective_tags, flag_sum
+from store.health import collector_health, gap_weeks
 from store.models import LABELS, Author, Classification, Post, Source
 from store.posts import week_start
 
 BASELINE_WEEKS = 4
-DIMENSIONS: tuple[str, ...] = ("label", "target", "narrative", "source")
-Dimension = Literal["label", "target", "narrative", "source"]
+DIMENSIONS: tuple[str, ...] = ("label", "target", "narrative", "threat_target", "source")
+Dimension = Literal["label", "target", "narrative", "threat_target", "source"]
 ANY_LABEL = "any"
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
@@ -163,6 +168,7 @@ class TrendRow:
     flagged: int
     posts: int
     test: SpikeTest
+    gap: tuple[str, ...] = ()  # sources with a collection gap this week (see module doc)
 
     @property
     def week(self) -> str:
@@ -186,6 +192,7 @@ class TrendRow:
             "expected": _round(t.expected),
             "z": _round(t.z),
             "spike": t.spike,
+            "collection_gap": ";".join(self.gap),
         }
 
 
@@ -316,22 +323,44 @@ def trend_rows(
     weeks: Sequence[date],
     spike_z: float,
     min_count: int,
+    gaps: Mapping[date, Sequence[str]] | None = None,
 ) -> list[TrendRow]:
-    """One row per (week, key) over `weeks`, each with its spike test."""
+    """One row per (week, key) over `weeks`, each with its spike test.
+
+    `gaps` (week start -> sources with a collection gap, see `collection_gaps`) keeps
+    gap weeks out of the baselines and marks the rows of gap weeks.
+    """
     if not weeks:
         return []
     first, last = min(weeks), max(weeks)
     series = series_for(session, model_id, by, first - timedelta(weeks=BASELINE_WEEKS), last)
+    gaps = gaps or {}
+
+    def gap(week: date, key: str) -> tuple[str, ...]:
+        sources = tuple(sorted(gaps.get(week, ())))
+        if by == "source":
+            return (key,) if key in sources else ()
+        return sources
+
     rows = []
     for week in sorted(weeks):
         for key in series.keys:
             flagged, posts = series.get(week, key)
-            baseline = [
-                series.get(week - timedelta(weeks=n), key) for n in range(BASELINE_WEEKS, 0, -1)
-            ]
+            before = [week - timedelta(weeks=n) for n in range(BASELINE_WEEKS, 0, -1)]
+            baseline = [series.get(b, key) for b in before if not gap(b, key)]
             test = spike_test(flagged, posts, baseline, spike_z, min_count)
-            rows.append(TrendRow(week, by, key, flagged, posts, test))
+            rows.append(TrendRow(week, by, key, flagged, posts, test, gap(week, key)))
     return rows
+
+
+def collection_gaps(
+    session: Session, weeks: Sequence[date], tz: ZoneInfo | str
+) -> dict[date, list[str]]:
+    """Week start -> sources with a collection gap, over `weeks` and their baselines."""
+    if not weeks:
+        return {}
+    first = min(weeks) - timedelta(weeks=BASELINE_WEEKS)
+    return gap_weeks(collector_health(session, _weeks(first, max(weeks)), tz))
 
 
 def _weeks(first: date, last: date) -> list[date]:
@@ -349,7 +378,7 @@ def _fill_posts(series: Series, assessed: dict[date, int]) -> None:
             series.posts[(week, key)] = assessed.get(week, 0)
 
 
-# --- places, concentration, texts, precision ---------------------------------------
+# --- places, concentration, texts, Wilson interval -------------------------------
 
 
 def top_places(
@@ -440,63 +469,12 @@ def flagged_texts(
     return [(week, text) for week, text in session.execute(query)]
 
 
-@dataclass(slots=True, frozen=True)
-class Precision:
-    """Share of the week's model flags that analysts upheld, with a Wilson 95% interval.
-
-    Upheld: the latest review confirms, or corrects to at least one label. Not upheld:
-    it rejects (or corrects to no label). Escalations are left out (undecided).
-    """
-
-    upheld: int
-    reviewed: int
-    flagged: int
-
-    @property
-    def value(self) -> float | None:
-        return self.upheld / self.reviewed if self.reviewed else None
-
-    @property
-    def interval(self) -> tuple[float, float] | None:
-        return wilson_interval(self.upheld, self.reviewed) if self.reviewed else None
-
-
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def review_precision(session: Session, model_id: int | None, week: date) -> Precision:
-    """Precision of the active model's flags in `week`, measured by analyst reviews."""
-    e = effective_labels(_dialect(session), model_id, week, week)
-    flagged_by_model = (
-        select(Classification.post_id)
-        .join(Post, Post.id == Classification.post_id)
-        .where(
-            Classification.model_version_id == (model_id if model_id is not None else -1),
-            Classification.flagged,
-            Post.week_start == week,
-        )
-        .subquery()
-    )
-    review = latest_reviews()
-    query = (
-        select(review.c.decision, e.c.flagged, func.count())
-        .select_from(flagged_by_model)
-        .join(e, e.c.post_id == flagged_by_model.c.post_id)
-        .outerjoin(review, review.c.post_id == flagged_by_model.c.post_id)
-        .group_by(review.c.decision, e.c.flagged)
-    )
-    upheld = reviewed = total = 0
-    for decision, flagged, count in session.execute(query):
-        total += count
-        if decision in ("confirm", "correct", "reject"):
-            reviewed += count
-            upheld += count if (decision == "confirm" or (decision == "correct" and flagged)) else 0
-    return Precision(upheld, reviewed, total)
 
 
 @dataclass(slots=True, frozen=True)

@@ -3,6 +3,12 @@
 Five ISO weeks in America/Chicago: four baseline weeks (2026-W43..W46) of 20 posts
 and the report week 2026-W47 of 21 posts (one not yet classified). See
 tests/store/test_trends.py for the expected values and how they were worked out.
+
+Besides the priority-queue reviews: c13 (threat at an official) names the watchlist
+role "County Clerk", c7 (anti_government only) names "County Commission" (not a threat
+or doxxing: no hit); calibration-queue reviews of W47 (CALIBRATION) measure precision;
+each source has one successful crawl, ending in W47. `build(silent=(source, week))`
+leaves that source's posts of that week out and records a failed crawl instead.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.calibration import draw
 from store.classifications import ClassificationRecord, register_model_version, save_classifications
 from store.engine import session_scope
-from store.models import Post, Review
+from store.models import CrawlRun, Post, Review, Source
 from store.posts import PostRecord, upsert_posts
 from store.runs import sync_source
 
@@ -27,6 +34,18 @@ BASELINE = [date(2026, 10, 19), date(2026, 10, 26), date(2026, 11, 2), date(2026
 PLATFORM = {"r-olathe": "reddit", "news-rss": "rss"}
 ORDINARY = "an ordinary post about the weather and the library"
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) *bold* | pipe"
+CORRECTED_C6 = {"flags": ["hate"], "targets": ["lgbtq"], "narratives": []}
+# The config's watchlist (entry -> kind); "County Commission" is named only by a post
+# that is neither a threat nor doxxing.
+WATCHLIST = {"County Clerk": "role", "County Commission": "institution", "Dana Reyes": "person"}
+# Ends on Sunday of W47 (14:00 in Chicago): the last successful crawl of each source.
+CRAWLED_AT = datetime(2026, 11, 22, 20, tzinfo=UTC)
+# Unflagged-sample posts (for hate, W47) that build() gives a calibration review: the
+# first is escalated with the analyst's own label hate (a miss), the second confirmed.
+UNFLAGGED_REVIEWS: tuple[tuple[str, dict | None], ...] = (
+    ("escalate", {"flags": ["hate"]}),
+    ("confirm", None),
+)
 
 
 @dataclass(slots=True)
@@ -44,6 +63,8 @@ class Spec:
     created_at: datetime | None = None
     url: str | None = None
     reviews: list[tuple[str, dict | None]] = field(default_factory=list)
+    watchlist: tuple[str, ...] = ()
+    calibration: list[tuple[str, dict | None]] = field(default_factory=list)
 
 
 def _current() -> list[Spec]:
@@ -68,8 +89,17 @@ def _current() -> list[Spec]:
             places=("Olathe", "Lenexa"),
             text=ballots,
             url="javascript:alert(1)",
+            calibration=[("confirm", None)],
         ),
-        Spec("c2", "r-olathe", "A1", ("hate",), ("jewish",), text=ballots),
+        Spec(
+            "c2",
+            "r-olathe",
+            "A1",
+            ("hate",),
+            ("jewish",),
+            text=ballots,
+            calibration=[("confirm", None)],
+        ),
         Spec("c3", "r-olathe", "A1", ("hate",), ("muslim",), text=ballots),
         Spec("c4", "news-rss", "A2", ("hate",), ("jewish",), text=ballots),
         Spec(
@@ -81,6 +111,7 @@ def _current() -> list[Spec]:
             places=("Overland Park",),
             text=ballots,
             reviews=[("confirm", None), ("reject", None)],
+            calibration=[("reject", None)],
         ),
         Spec(
             "c6",
@@ -89,7 +120,8 @@ def _current() -> list[Spec]:
             ("anti_government",),
             narratives=("election_fraud",),
             text=ballots,
-            reviews=[("correct", {"flags": ["hate"], "targets": ["lgbtq"], "narratives": []})],
+            reviews=[("correct", CORRECTED_C6)],
+            calibration=[("correct", CORRECTED_C6)],
         ),
         Spec(
             "c7",
@@ -99,6 +131,8 @@ def _current() -> list[Spec]:
             narratives=("election_fraud",),
             places=("Lenexa",),
             text=ballots,
+            watchlist=("County Commission",),
+            calibration=[("confirm", None)],
         ),
         Spec(
             "c8",
@@ -149,6 +183,7 @@ def _current() -> list[Spec]:
             places=("Olathe",),
             text="the clerk should watch out",
             reviews=[("escalate", None)],
+            watchlist=("County Clerk",),
         ),
         Spec("c14", "r-olathe", "U1", places=("Overland Park",)),
         Spec("c15", "r-olathe", "U2"),
@@ -189,6 +224,16 @@ def _baseline(week: date, index: int) -> list[Spec]:
     return specs
 
 
+def _created(spec: Spec) -> datetime:
+    assert spec.created_at is not None
+    return spec.created_at
+
+
+def _week_of(spec: Spec) -> date:
+    local = _created(spec).astimezone(ZONE).date()
+    return local - timedelta(days=local.weekday())
+
+
 def _local(day: date, hour: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE).astimezone(UTC)
 
@@ -206,39 +251,47 @@ class Dataset:
     post_ids: dict[str, int]
     model_id: int
     old_model_id: int
+    unflagged_reviewed: list[str] = field(default_factory=list)  # see UNFLAGGED_REVIEWS
 
 
-def build(sessions: sessionmaker[Session], *, reviewed_at: datetime | None = None) -> Dataset:
+def build(
+    sessions: sessionmaker[Session],
+    *,
+    reviewed_at: datetime | None = None,
+    silent: tuple[str, date] | None = None,
+) -> Dataset:
     specs = all_specs()
+    if silent is not None:
+        source, week = silent
+        specs = [s for s in specs if not (s.source == source and _week_of(s) == week)]
     reviewed_at = reviewed_at or datetime(2026, 11, 21, 12, tzinfo=UTC)
     with session_scope(sessions) as session:
         source_ids = {
             name: sync_source(session, name, platform, {}, True).id
             for name, platform in PLATFORM.items()
         }
-        upsert_posts(
-            session,
-            [
-                PostRecord(
-                    platform=PLATFORM[s.source],
-                    external_id=s.key,
-                    text=s.text,
-                    created_at=s.created_at,
-                    url=s.url or f"https://example.org/{s.key}",
-                    author_pseudonym=f"p{s.author}",
-                    places=list(s.places),
-                    source_id=source_ids[s.source],
+        for source_id in source_ids.values():
+            session.add(
+                CrawlRun(
+                    source_id=source_id,
+                    started_at=CRAWLED_AT - timedelta(minutes=5),
+                    finished_at=CRAWLED_AT,
+                    status="ok",
                 )
-                for s in specs
-            ],
-            TZ,
-        )
-        ids = dict(session.execute(select(Post.external_id, Post.id)).all())
+            )
+        if silent is not None:
+            failed_at = datetime.combine(silent[1], datetime.min.time(), ZONE) + timedelta(days=3)
+            session.add(
+                CrawlRun(
+                    source_id=source_ids[silent[0]],
+                    started_at=failed_at,
+                    finished_at=failed_at + timedelta(minutes=1),
+                    status="failed",
+                    message="HTTP 503",
+                )
+            )
         old = register_model_version(
             session, "test.v0", path=None, training_summary={}, metrics={}, thresholds={}
-        )
-        save_classifications(
-            session, old.id, [ClassificationRecord(ids["c14"], ["hate"], {"hate": 0.9})]
         )
         model = register_model_version(
             session,
@@ -248,34 +301,108 @@ def build(sessions: sessionmaker[Session], *, reviewed_at: datetime | None = Non
             metrics={"precision": {"hate": 0.8}},
             thresholds={},
         )
-        records = [
-            ClassificationRecord(
-                ids[s.key],
-                s.flags,
-                {label: 0.9 for label in s.flags},
-                targets=s.targets,
-                narratives=s.narratives,
-                threat_targets=s.threat_targets,
+        ids = _save(session, specs, source_ids, model.id, reviewed_at)
+        save_classifications(
+            session, old.id, [ClassificationRecord(ids["c14"], ["hate"], {"hate": 0.9})]
+        )
+        classification_ids = _classification_ids(session, model.id)
+        unflagged = [
+            item.post_id
+            for item in draw(session, model.id, [WEEK], labels=("hate",))
+            if item.stratum == "unflagged"
+        ]
+        plain = {ids[s.key] for s in specs if s.classified and not s.flags and not s.reviews}
+        keys = {post_id: key for key, post_id in ids.items()}
+        chosen = [post_id for post_id in unflagged if post_id in plain][: len(UNFLAGGED_REVIEWS)]
+        for post_id, (decision, labels) in zip(chosen, UNFLAGGED_REVIEWS, strict=True):
+            session.add(
+                Review(
+                    post_id=post_id,
+                    classification_id=classification_ids[post_id],
+                    decision=decision,
+                    corrected_labels=labels,
+                    queue="calibration",
+                    created_at=reviewed_at + timedelta(minutes=10),
+                )
+            )
+        return Dataset(ids, model.id, old.id, [keys[i] for i in chosen])
+
+
+def add(
+    sessions: sessionmaker[Session], data: Dataset, specs: list[Spec], when: datetime
+) -> dict[str, int]:
+    """Store more posts (created at `when` unless set), classified by the dataset's model."""
+    for spec in specs:
+        spec.created_at = spec.created_at or when
+    with session_scope(sessions) as session:
+        source_ids = {name: id_ for name, id_ in session.execute(select(Source.name, Source.id))}
+        ids = _save(
+            session, specs, source_ids, data.model_id, datetime(2026, 11, 21, 12, tzinfo=UTC)
+        )
+    data.post_ids.update(ids)
+    return ids
+
+
+def _save(
+    session: Session,
+    specs: list[Spec],
+    source_ids: dict[str, int],
+    model_id: int,
+    reviewed_at: datetime,
+) -> dict[str, int]:
+    """Posts, the model's classifications, and the priority and calibration reviews."""
+    upsert_posts(
+        session,
+        [
+            PostRecord(
+                platform=PLATFORM[s.source],
+                external_id=s.key,
+                text=s.text,
+                created_at=_created(s),
+                url=s.url or f"https://example.org/{s.key}",
+                author_pseudonym=f"p{s.author}",
+                places=list(s.places),
+                source_id=source_ids[s.source],
             )
             for s in specs
-            if s.classified
-        ]
-        save_classifications(session, model.id, records)
-        session.flush()
-        classification_ids = _classification_ids(session, model.id)
-        for s in specs:
-            for n, (decision, labels) in enumerate(s.reviews):
-                session.add(
-                    Review(
-                        post_id=ids[s.key],
-                        classification_id=classification_ids[ids[s.key]],
-                        decision=decision,
-                        corrected_labels=labels,
-                        queue="priority",
-                        created_at=reviewed_at + timedelta(minutes=n),
-                    )
+        ],
+        TZ,
+    )
+    keys = [s.key for s in specs]
+    ids = dict(
+        session.execute(select(Post.external_id, Post.id).where(Post.external_id.in_(keys))).all()
+    )
+    records = [
+        ClassificationRecord(
+            ids[s.key],
+            s.flags,
+            {label: 0.9 for label in s.flags},
+            targets=s.targets,
+            narratives=s.narratives,
+            threat_targets=s.threat_targets,
+            watchlist=s.watchlist,
+        )
+        for s in specs
+        if s.classified
+    ]
+    save_classifications(session, model_id, records)
+    session.flush()
+    classification_ids = _classification_ids(session, model_id)
+    for s in specs:
+        reviews = [(d, labels, "priority", n) for n, (d, labels) in enumerate(s.reviews)]
+        reviews += [(d, labels, "calibration", 10) for d, labels in s.calibration]
+        for decision, labels, queue, minutes in reviews:
+            session.add(
+                Review(
+                    post_id=ids[s.key],
+                    classification_id=classification_ids[ids[s.key]],
+                    decision=decision,
+                    corrected_labels=labels,
+                    queue=queue,
+                    created_at=reviewed_at + timedelta(minutes=minutes),
                 )
-        return Dataset(ids, model.id, old.id)
+            )
+    return ids
 
 
 def _classification_ids(session: Session, model_id: int) -> dict[int, int]:

@@ -148,3 +148,73 @@ def test_spike_alert_once(sessions: sessionmaker[Session], hook: Hook) -> None:
 def test_no_webhook_configured_sends_nothing(sessions: sessionmaker[Session]) -> None:
     data = ds.build(sessions)
     assert alert_threats(sessions, AlertSettings(), "X", ds.TZ, data.model_id, NOW) is None
+
+
+def test_doxxing_and_threats_naming_the_watchlist_alert_at_once(
+    sessions: sessionmaker[Session], hook: Hook
+) -> None:
+    data = ds.build(sessions)
+    ds.add(
+        sessions,
+        data,
+        [
+            # Doxxing of a watchlisted official: alerted, naming the entry and its kind.
+            ds.Spec(
+                "x1",
+                "r-olathe",
+                "X1",
+                ("doxxing",),
+                watchlist=("Dana Reyes",),
+                text="her home address is 12 Elm St",
+            ),
+            # Doxxing of someone not on the watchlist: not an alert.
+            ds.Spec("x2", "r-olathe", "X2", ("doxxing",), text="his phone is 555-0101"),
+            # A watchlist threat an analyst rejected: not an alert.
+            ds.Spec(
+                "x3",
+                "news-rss",
+                "X3",
+                ("threat",),
+                watchlist=("County Commission",),
+                reviews=[("reject", None)],
+            ),
+            # Hate naming an entry is not a threat against it.
+            ds.Spec("x4", "news-rss", "X4", ("hate",), ("jewish",), watchlist=("Dana Reyes",)),
+        ],
+        datetime(2026, 11, 21, 9, tzinfo=UTC),
+    )
+
+    def send() -> Any:
+        return alert_threats(
+            sessions,
+            _settings(hook.url),
+            "Johnson County",
+            ds.TZ,
+            data.model_id,
+            NOW,
+            webhook(hook.url, [], retries=1),
+            ds.WATCHLIST,
+        )
+
+    result = send()
+    assert result is not None and result.sent and result.items == 2
+    text = hook.bodies[-1]["text"]
+    assert text.startswith("Cohesion: 2 new threat or doxxing flags against officials")
+    lines = [line for line in text.splitlines() if line.startswith("•")]
+    # Watchlist hits first, oldest first.
+    assert lines[0].startswith("• threat against County Clerk (watchlist role), official")
+    assert lines[1].startswith("• doxxing against Dana Reyes (watchlist person) · r-olathe")
+    assert "<https://example.org/x1|link>" in lines[1]
+    assert "Elm" not in json.dumps(hook.bodies[-1])  # include_text is off
+    assert send() is None and len(hook.bodies) == 1  # never twice
+    with session_scope(sessions) as session:
+        details = sorted(
+            (row.object_id, row.detail["kind"], tuple(row.detail["watchlist"]))
+            for row in session.scalars(select(AuditLog).where(AuditLog.action == "alert_sent"))
+        )
+    assert details == sorted(
+        [
+            (str(data.post_ids["x1"]), "doxxing", ("Dana Reyes",)),
+            (str(data.post_ids["c13"]), "threat", ("County Clerk",)),
+        ]
+    )

@@ -36,6 +36,7 @@ def settings() -> Settings:
         {
             "locality": {"name": "Johnson County <b>", "timezone": ds.TZ},
             "report": {"sample_size": 5},
+            "watchlist": [{"name": n, "kind": k} for n, k in ds.WATCHLIST.items()],
         }
     )
 
@@ -93,7 +94,8 @@ def test_html_parses_and_is_self_contained(written: Path) -> None:
     assert "javascript:" not in " ".join(parser.links)
     assert "@loudmouth" not in html  # handles of mentioned people are masked
     assert "Johnson County &lt;b&gt;" in html
-    assert "67% (95% CI 21%–94%, n = 3 reviewed of 14 flags)" in html
+    assert "hate 67% (95% CI 21%–94%, n = 3)" in html  # calibration reviews only
+    assert "threat not measured (no calibration reviews)" in html
 
 
 def test_pngs_are_valid_images(written: Path) -> None:
@@ -120,7 +122,10 @@ def test_csv_holds_the_trend_numbers(written: Path) -> None:
     assert float(hate["rate_per_1000"]) == 300.0 and hate["spike"] == "True"
     assert float(hate["z"]) == pytest.approx(4.4721, abs=1e-4)
     dims = {r["dimension"] for r in rows}
-    assert dims == {"label", "target", "narrative", "source"}
+    assert dims == {"label", "target", "narrative", "threat_target", "source"}
+    official = next(r for r in rows if r["week"] == "2026-W47" and r["key"] == "official")
+    assert (official["dimension"], official["flagged"]) == ("threat_target", "1")
+    assert {r["collection_gap"] for r in rows} == {""}
     assert len({r["week"] for r in rows}) == 12
 
 

@@ -57,7 +57,7 @@ def test_week_parsing_and_labels() -> None:
     assert trends.last_complete_week(datetime(2026, 11, 23, 7, tzinfo=UTC), ds.TZ) == W47
 
 
-def _rows(session: Session, model_id: int, by: str) -> dict[str, trends.TrendRow]:
+def _rows(session: Session, model_id: int | None, by: str) -> dict[str, trends.TrendRow]:
     rows = trends.trend_rows(session, model_id, by, [W47], spike_z=3.0, min_count=5)
     return {row.key: row for row in rows}
 
@@ -129,13 +129,10 @@ def test_targets_narratives_and_sources(sessions: sessionmaker[Session], data: d
     )
 
 
-def test_places_concentration_and_precision(
-    sessions: sessionmaker[Session], data: ds.Dataset
-) -> None:
+def test_places_and_concentration(sessions: sessionmaker[Session], data: ds.Dataset) -> None:
     with session_scope(sessions) as session:
         places = trends.top_places(session, data.model_id, W47)
         conc = trends.concentration(session, data.model_id, W47)
-        precision = trends.review_precision(session, data.model_id, W47)
     assert places == [("Olathe", 3), ("Lenexa", 2)]
     assert conc.flagged_posts == 13 and conc.flagging_accounts == 7
     assert conc.active_accounts == 15 and conc.unattributed_posts == 0
@@ -143,21 +140,22 @@ def test_places_concentration_and_precision(
     assert conc.top1pct_share == pytest.approx(4 / 13)
     assert conc.top10_share == pytest.approx(1.0)
     assert conc.gini == pytest.approx(4 / 13)
-    # c0 confirmed, c6 corrected to hate (upheld); c5 rejected; c13 escalated (left out).
-    assert (precision.upheld, precision.reviewed, precision.flagged) == (2, 3, 14)
-    low, high = precision.interval or (0, 0)
-    assert precision.value == pytest.approx(2 / 3)
+
+
+def test_wilson_interval_by_hand() -> None:
+    # 2 of 3: centre (2/3 + z^2/6) / (1 + z^2/3), half-width z sqrt(2/27 + z^2/36) / (1 + z^2/3)
+    low, high = trends.wilson_interval(2, 3)
     assert low == pytest.approx(0.2077, abs=1e-4) and high == pytest.approx(0.9385, abs=1e-4)
+    assert trends.wilson_interval(0, 5)[0] == 0.0 and trends.wilson_interval(5, 5)[1] == 1.0
 
 
 def test_without_a_model_nothing_is_flagged(sessions: sessionmaker[Session]) -> None:
     ds.build(sessions)
     with session_scope(sessions) as session:
         rows = _rows(session, None, "label")
-        precision = trends.review_precision(session, None, W47)
-    # Reviews alone still count as assessments (c0, c5, c6, c13 were reviewed).
-    assert rows["any"].posts == 4
-    assert precision.reviewed == 0 and precision.value is None
+    # Reviews alone still count as assessments: c0, c5, c6, c13 (priority queue), c1, c2,
+    # c7 and two unflagged posts (calibration queue).
+    assert rows["any"].posts == 9
 
 
 def test_rising_terms_from_flagged_posts(sessions: sessionmaker[Session], data: ds.Dataset) -> None:
@@ -201,3 +199,58 @@ def test_gini_and_spike_edge_cases() -> None:
     assert planted.spike and planted.z is not None and planted.z > 6
     busier = trends.spike_test(20, 2000, [(10, 1000), (12, 1100), (9, 950), (11, 1000)], 3.0, 5)
     assert not busier.spike  # twice the flags at twice the volume is no spike
+
+
+# --- collection gaps ------------------------------------------------------------------
+#
+# news-rss goes silent in W46 (its 11 posts of that week are missing, and its one crawl
+# that week failed): health gives it a baseline of 11 a week (W43-W45) and 0 posts, a gap.
+# W46 then leaves every label baseline of W47, which rests on W43-W45 (20 assessed each):
+# hate: 1,1,1 -> p0 = 3/60, E = 1, phi = 1, Var = 1 + 20/60 = 4/3, z = 5 / 1.154701
+#   = 4.330127 (with W46 in, 9 assessed and 1 flag: 4 weeks, a different z)
+# anti_government: 0,4,0 -> p0 = 4/60, E_b = 4/3, Pearson = 4/3 + 4/3 + (8/3)^2 / (4/3)
+#   = 8, phi = 8 / 2 = 4, E = 4/3, Var = 4 * 4/3 * 4/3 = 64/9, z = (6 - 4/3) / (8/3) = 1.75
+# any: 1,5,1 -> p0 = 7/60, E = 7/3, Pearson = 32/7, phi = 16/7, Var = 64/9,
+#   z = (13 - 7/3) / (8/3) = 4.0
+
+
+@pytest.fixture
+def silent(sessions: sessionmaker[Session]) -> ds.Dataset:
+    return ds.build(sessions, silent=("news-rss", ds.BASELINE[3]))
+
+
+def test_a_gap_week_leaves_the_baseline(
+    sessions: sessionmaker[Session], silent: ds.Dataset
+) -> None:
+    with session_scope(sessions) as session:
+        gaps = trends.collection_gaps(session, [W47], ds.TZ)
+        assert gaps == {ds.BASELINE[3]: ["news-rss"]}
+        rows = trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5, gaps)
+        naive = trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5)
+        sources = trends.trend_rows(session, silent.model_id, "source", [W47], 3.0, 5, gaps)
+    by_key = {row.key: row for row in rows}
+    hate = by_key["hate"].test
+    assert (hate.baseline_flagged, hate.baseline_posts, hate.baseline_weeks) == (3, 60, 3)
+    assert hate.z == pytest.approx(4.330127, abs=1e-6)
+    assert by_key["anti_government"].test.dispersion == pytest.approx(4.0)
+    assert by_key["anti_government"].test.z == pytest.approx(1.75)
+    assert by_key["any"].test.z == pytest.approx(4.0)
+    assert all(row.gap == () for row in rows)  # W47 itself has no gap
+    naive_hate = next(row for row in naive if row.key == "hate").test
+    assert (naive_hate.baseline_weeks, naive_hate.baseline_posts) == (4, 69)
+    # Per source, only that source's gap weeks leave its baseline.
+    weeks = {row.key: row.test.baseline_weeks for row in sources}
+    assert weeks == {"news-rss": 3, "r-olathe": 4}
+
+
+def test_gap_week_rows_are_marked(sessions: sessionmaker[Session], silent: ds.Dataset) -> None:
+    week = ds.BASELINE[3]
+    with session_scope(sessions) as session:
+        gaps = trends.collection_gaps(session, [week], ds.TZ)
+        rows = trends.trend_rows(session, silent.model_id, "label", [week], 3.0, 5, gaps)
+        sources = trends.trend_rows(session, silent.model_id, "source", [week], 3.0, 5, gaps)
+    anti = next(row for row in rows if row.key == "anti_government")
+    # The fall from 4 flags to 0 is news-rss's silence, and the row says so.
+    assert anti.flagged == 0 and anti.gap == ("news-rss",)
+    assert anti.as_dict()["collection_gap"] == "news-rss"
+    assert {row.key: row.gap for row in sources} == {"news-rss": ("news-rss",), "r-olathe": ()}
