@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from classify.errors import ModelLoadError
 from config import ConfigError
 from store.engine import DatabaseError
 from store.posts import InvalidPostError
@@ -26,6 +27,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DatabaseError,
     PseudonymKeyError,
     InvalidPostError,
+    ModelLoadError,
     FileNotFoundError,
 )
 

@@ -240,6 +240,19 @@ class WatchlistEntry(Section):
             raise ValueError("entries must have at least two characters")
         return list(dict.fromkeys(cleaned))
 
+    @model_validator(mode="after")
+    def _one_word_aliases_are_proper_names(self) -> WatchlistEntry:
+        # A one-word alias is matched only as written (docs/watchlist.md): written in
+        # lower case it would either never match (a person) or match everywhere.
+        for alias in self.names():
+            if len(alias.split()) == 1 and alias == alias.lower():
+                raise ValueError(
+                    f"one-word alias {alias!r} must be written with its capitals "
+                    f"(a surname like 'Okafor' or an acronym like 'BOCC'); "
+                    f"use a phrase such as 'county court' for an ordinary word"
+                )
+        return self
+
     def names(self) -> list[str]:
         return list(dict.fromkeys([self.name.strip(), *self.aliases]))
 

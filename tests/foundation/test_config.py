@@ -147,11 +147,11 @@ aliases = ["Commissioner Whitlock", "Whitlock"]
 [[watchlist]]
 name = "Rob Whitlock"
 kind = "person"
-aliases = ["whitlock"]
+aliases = ["WHITLOCK"]
 """,
     )
     with pytest.raises(
-        ConfigError, match="'whitlock' names both 'Dana Whitlock' and 'Rob Whitlock'"
+        ConfigError, match="'WHITLOCK' names both 'Dana Whitlock' and 'Rob Whitlock'"
     ):
         load_settings(path, environ={})
 
@@ -163,3 +163,14 @@ def test_watchlist_entry_without_aliases_uses_its_name(tmp_path: Path) -> None:
     bad = write(tmp_path, '[[watchlist]]\nname = "X Y"\nkind = "person"\naliases = [" "]\n')
     with pytest.raises(ConfigError, match=r"watchlist\[0\].aliases: entries must have"):
         load_settings(bad, environ={})
+
+
+def test_watchlist_refuses_lowercase_one_word_aliases(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[watchlist]]\nname = "County Court"\nkind = "institution"\naliases = ["court"]\n',
+    )
+    with pytest.raises(
+        ConfigError, match="one-word alias 'court' must be written with its capitals"
+    ):
+        load_settings(path, environ={})

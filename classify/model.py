@@ -1,0 +1,249 @@
+"""A trained model: loading and saving a model directory, and batch prediction.
+
+A model directory holds only JSON and one ``weights.npz`` (loaded with
+``allow_pickle=False``), so loading never executes code:
+
+- ``config.json``: name, version, feature layout, heads with their calibration;
+- ``lexicons.json``: the rule lexicons the model was trained with;
+- ``weights.npz``: one sparse coefficient matrix (features x heads) and intercepts;
+- ``thresholds.json``: the per-label flag thresholds chosen on the dev split;
+- ``model_card.json`` / ``MODEL_CARD.md``: data, licences, metrics, date, version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from classify.decide import Decider
+from classify.errors import ModelLoadError
+from classify.features import Featurizer
+from classify.language import detect
+from classify.normalize import normalize
+from classify.prediction import LABELS, Evidence, Prediction
+from classify.rules import build_pipeline, categories
+from classify.taxonomy import THREAT_TARGETS
+from classify.watchlist import KIND_TARGET, WatchlistMatcher
+
+FORMAT = "cohesion-linear.v1"
+MAX_CHARS = 20_000  # longer texts are classified on their first 20,000 characters
+BATCH_SIZE = 256
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
+REQUIRED_FILES = ("config.json", "lexicons.json", "weights.npz", "thresholds.json")
+
+
+def _coerce(text: Any) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, bytes | bytearray):
+        return bytes(text).decode("utf-8", errors="replace")
+    return text if isinstance(text, str) else str(text)
+
+
+class Model:
+    """Scores texts with per-head linear models over hashed n-grams and rule features."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        lexicons: Mapping[str, Any],
+        weights: sp.csr_matrix,
+        intercepts: np.ndarray,
+        thresholds: Mapping[str, float],
+        card: Mapping[str, Any] | None = None,
+        gazetteer: Iterable[Mapping[str, Any]] | None = None,
+        watchlist: Iterable[Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.config = dict(config)
+        self.lexicons = dict(lexicons)
+        self.name: str = self.config["name"]
+        self.version: str = self.config["version"]
+        self.heads: list[str] = [h["name"] for h in self.config["heads"]]
+        self.head_index = {name: i for i, name in enumerate(self.heads)}
+        self.calib_a = np.array([h.get("calib_a", 1.0) for h in self.config["heads"]], np.float64)
+        self.calib_b = np.array([h.get("calib_b", 0.0) for h in self.config["heads"]], np.float64)
+        self.head_thresholds = {
+            h["name"]: float(h.get("threshold", 0.5)) for h in self.config["heads"]
+        }
+        self.thresholds = {label: float(thresholds[label]) for label in LABELS}
+        self.head_thresholds.update(self.thresholds)
+        self.weights = weights.tocsr().astype(np.float32)
+        self.intercepts = np.asarray(intercepts, dtype=np.float64)
+        self._weights_csc = self.weights.tocsc()
+        self._word_columns: dict[str, dict[int, float]] = {}
+        self.card = dict(card or {})
+        self.metrics: dict[str, Any] = dict(self.card.get("metrics", {}))
+        feat = self.config["features"]
+        self.featurizer = Featurizer(
+            categories=list(self.config["categories"]),
+            word_features=int(feat["word_features"]),
+            char_features=int(feat["char_features"]),
+            word_ngrams=tuple(feat["word_ngrams"]),
+            char_ngrams=tuple(feat["char_ngrams"]),
+        )
+        if self.featurizer.rule_columns != feat["rule_columns"]:
+            raise ModelLoadError("model feature layout does not match this version of classify/")
+        if self.weights.shape != (self.featurizer.n_features, len(self.heads)):
+            raise ModelLoadError(f"weights have shape {self.weights.shape}, config expects "
+                                 f"({self.featurizer.n_features}, {len(self.heads)})")  # fmt: skip
+        # The watchlist is matched on the original text (classify/watchlist.py), not by
+        # the entity ruler, whose lower-cased input would erase its case rules.
+        self.nlp = build_pipeline(self.lexicons, gazetteer, None)
+        self.watchlist = WatchlistMatcher(self.nlp, watchlist)
+        self.decider = Decider(self)
+
+    # -- scoring ---------------------------------------------------------------
+    def decision(self, X: sp.csr_matrix) -> np.ndarray:
+        """Raw linear scores, one column per head."""
+        return np.asarray((X @ self.weights).toarray(), dtype=np.float64) + self.intercepts
+
+    def probabilities(self, Z: np.ndarray) -> np.ndarray:
+        """Platt-calibrated probabilities from raw scores."""
+        return 1.0 / (1.0 + np.exp(-np.clip(self.calib_a * Z + self.calib_b, -50, 50)))
+
+    def analyse(self, texts: Sequence[str]) -> tuple[list[Any], list[Any], sp.csr_matrix]:
+        """Normalise, run the rule pipeline and build features for a batch."""
+        norms = [normalize(t[:MAX_CHARS]) for t in texts]
+        docs = list(self.nlp.pipe([n.text for n in norms], batch_size=max(1, len(norms))))
+        X = self.featurizer.transform([n.text for n in norms], [d._.hits for d in docs])
+        return norms, docs, X
+
+    def token_weights(self, head: str, tokens: list[str]) -> list[float]:
+        """Weight of each token's word-unigram feature for a head (for evidence)."""
+        column = self._word_columns.get(head)
+        if column is None:
+            col = self._weights_csc[:, self.head_index[head]]
+            keep = col.indices < self.featurizer.word_features
+            column = dict(zip(col.indices[keep].tolist(), col.data[keep].tolist(), strict=True))
+            self._word_columns[head] = column
+        rows = self.featurizer.word.transform(tokens).tocsr()
+        out = []
+        for i in range(rows.shape[0]):
+            cols = rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
+            out.append(sum(column.get(int(c), 0.0) for c in cols))
+        return out
+
+    def _predict_batch(self, batch: list[Any]) -> list[Prediction]:
+        texts = [_coerce(t) for t in batch]
+        norms, docs, X = self.analyse(texts)
+        probs = self.probabilities(self.decision(X))
+        out = []
+        for i, (text, norm, doc) in enumerate(zip(texts, norms, docs, strict=True)):
+            language, non_english = detect(text)
+            prediction = self.decider.decide(probs[i], norm, doc, language, non_english)
+            out.append(self._apply_watchlist(prediction, text[:MAX_CHARS]))
+        return out
+
+    def _apply_watchlist(self, prediction: Prediction, text: str) -> Prediction:
+        """Name the watchlist entries a post hits; a threat at one is aimed at its kind."""
+        hits = self.watchlist.find(text) if self.watchlist else []
+        if not hits:
+            return prediction
+        prediction.watchlist = sorted({hit.name for hit in hits})
+        flags = set(prediction.flags)
+        if "threat" in flags and not prediction.threat_targets:
+            kinds = {KIND_TARGET[hit.kind] for hit in hits}
+            prediction.threat_targets = [t for t in THREAT_TARGETS if t in kinds]
+            # CODEBOOK: a threat against a government target is also anti_government.
+            if "anti_government" not in flags:
+                flags.add("anti_government")
+                prediction.scores["anti_government"] = max(
+                    prediction.scores["anti_government"], prediction.scores["threat"]
+                )
+                prediction.flags = [label for label in LABELS if label in flags]
+        for label in ("threat", "doxxing"):
+            if label in flags:
+                prediction.evidence.extend(
+                    Evidence(hit.start, hit.end, label, f"names watchlist {hit.kind} {hit.name}")
+                    for hit in hits
+                )
+        return prediction
+
+    def iter_predict(
+        self, texts: Iterable[Any], batch_size: int = BATCH_SIZE
+    ) -> Iterator[Prediction]:
+        """Stream predictions, reading `texts` in batches (any iterable, any length)."""
+        iterator = iter(texts)
+        while batch := list(islice(iterator, max(1, batch_size))):
+            yield from self._predict_batch(batch)
+
+    def predict(self, texts: Iterable[Any], batch_size: int = BATCH_SIZE) -> list[Prediction]:
+        """One Prediction per text, in order (texts are processed in batches)."""
+        return list(self.iter_predict(texts, batch_size))
+
+    # -- persistence -----------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write config, lexicons, weights and thresholds (the card is written by training)."""
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "config.json").write_text(json.dumps(self.config, indent=1) + "\n", "utf-8")
+        (path / "lexicons.json").write_text(json.dumps(self.lexicons, indent=1) + "\n", "utf-8")
+        (path / "thresholds.json").write_text(json.dumps(self.thresholds, indent=1) + "\n", "utf-8")
+        W = self.weights.tocsc()
+        np.savez_compressed(
+            path / "weights.npz",
+            data=W.data.astype(np.float32),
+            indices=W.indices.astype(np.int32),
+            indptr=W.indptr.astype(np.int64),
+            shape=np.asarray(W.shape, dtype=np.int64),
+            intercepts=self.intercepts.astype(np.float64),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        gazetteer: Iterable[Mapping[str, Any]] | None = None,
+        watchlist: Iterable[Mapping[str, Any]] | None = None,
+    ) -> Model:
+        """Load a model directory; raise ModelLoadError with a one-line reason if it fails."""
+        path = Path(path) if path is not None else DEFAULT_MODEL_DIR
+        if not path.is_dir():
+            raise ModelLoadError(
+                f"model directory {path} does not exist (train one with `cohesion train`)"
+            )
+        missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+        if missing:
+            raise ModelLoadError(
+                f"model directory {path} is incomplete: missing {', '.join(missing)}"
+            )
+        try:
+            config = json.loads((path / "config.json").read_text("utf-8"))
+            lexicons = json.loads((path / "lexicons.json").read_text("utf-8"))
+            thresholds = json.loads((path / "thresholds.json").read_text("utf-8"))
+            card_file = path / "model_card.json"
+            card = json.loads(card_file.read_text("utf-8")) if card_file.is_file() else {}
+            if config.get("format") != FORMAT:
+                raise ModelLoadError(
+                    f"model directory {path}: unknown format {config.get('format')!r}"
+                )
+            with np.load(path / "weights.npz", allow_pickle=False) as npz:
+                shape = tuple(int(x) for x in npz["shape"])
+                weights = sp.csc_matrix((npz["data"], npz["indices"], npz["indptr"]), shape=shape)
+                intercepts = npz["intercepts"]
+            return cls(config, lexicons, weights.tocsr(), intercepts, thresholds, card,
+                       gazetteer, watchlist)  # fmt: skip
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # corrupt JSON, truncated npz, wrong keys or shapes
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelLoadError(f"model directory {path} is corrupt: {reason}") from exc
+
+
+def make_config(name: str, version: str, featurizer: Featurizer, heads: list[dict[str, Any]],
+                lexicons: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The config.json content for a newly trained model."""
+    return {
+        "format": FORMAT,
+        "name": name,
+        "version": version,
+        "max_chars": MAX_CHARS,
+        "features": featurizer.config(),
+        "categories": categories(lexicons),
+        "heads": heads,
+    }

@@ -1,0 +1,278 @@
+"""The rule layer: a `spacy.blank("en")` pipeline with lexicon, pattern and gazetteer components.
+
+Components (in pipeline order):
+- ``entity_ruler``: the locality gazetteer (label ``PLACE``) and the watchlist (label
+  ``WATCH``), built from config at load time, so a new locality needs no retraining;
+- ``cohesion_rules``: PhraseMatcher lexicons (threat, narrative, slur, identity and
+  context cues), Matcher patterns for threat frames (intent, calls on others, wishes,
+  conditionals; run only when a violent word is present), a masked-slur matcher (``n*****``) and regexes for doxxing details
+  (phone numbers, street addresses, e-mail addresses).
+
+Every match becomes a `Hit` (category, start, end) in *normalised* text offsets, stored
+on ``doc._.hits``. The hits are features for the models (see `features.py`) and the
+evidence for flags; they never decide a label on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from classify.normalize import normalize
+
+LEXICON_FILES = ("cues.json", "identity.json", "slurs.json", "reclaimable.json")
+
+if not Doc.has_extension("hits"):
+    Doc.set_extension("hits", default=None)
+
+PHONE_RE = re.compile(
+    r"(?<![\d-])(?:(?:\+?1[-. ]?)?(?:\(\d{3}\)\s?|\d{3}[-. ]))?\d{3}[-. ]\d{4}(?![\d-])"
+)
+TIME_RE = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b")
+STREET_RE = re.compile(
+    r"\b\d{1,6}\s+(?:[nsew]\.?\s+)?(?:[a-z0-9']+\s+){0,3}"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
+    r"circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|loop|row|square|sq|pike|run|"
+    r"crossing|xing|ridge|hollow|path|alley)\b\.?"
+)
+EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[a-z]{2,}\b")
+_DIGIT = re.compile(r"\d")
+CONDITIONAL_RE = re.compile(
+    r"\b(?:if|when|unless)\b[^.!?\n]{0,60}?\b(?:we|i|people|someone|somebody)\s*"
+    r"(?:will|'ll|ll|are|'re|gonna|gon na|might|may)\b|\bor else\b"
+)
+QUOTE_RE = re.compile(r"[\"“”]([^\"“”]{3,400})[\"“”]")
+
+_FIRST = ["i", "we", "ima", "imma", "im", "ill"]
+_MODAL = ["will", "'ll", "ll", "am", "'m", "m", "are", "'re", "re", "gon", "gonna", "going", "wanna",
+          "want", "would", "'d", "d", "should", "must", "shall", "could", "can", "need", "gotta",
+          "swear", "promise", "plan", "'ve", "got"]  # fmt: skip
+_CALLERS = ["someone", "somebody", "anyone", "anybody", "people", "y'all", "yall", "you", "patriots",
+            "citizens", "men", "guys", "everyone", "everybody", "folks", "we", "they", "who"]  # fmt: skip
+_OUGHT = [
+    "should",
+    "needs",
+    "need",
+    "ought",
+    "has",
+    "have",
+    "gotta",
+    "must",
+    "better",
+    "will",
+    "'ll",
+]
+_WISH = ["should", "deserves", "deserve", "ought", "hope", "hoping", "wish", "pray", "praying",
+         "needs", "need", "must"]  # fmt: skip
+_NEGATIONS = ["not", "never", "n't", "no", "nobody", "none", "nothing", "neither", "nor", "dont",
+              "wont", "cannot", "without", "against", "stop"]  # fmt: skip
+_OBJECTS = [
+    "him",
+    "her",
+    "them",
+    "you",
+    "'em",
+    "em",
+    "they",
+    "he",
+    "she",
+    "ya",
+    "yall",
+    "y'all",
+    "u",
+]
+
+
+@dataclass(slots=True, frozen=True)
+class Hit:
+    """One rule match in normalised-text character offsets."""
+
+    category: str
+    start: int
+    end: int
+
+
+def default_lexicons() -> dict[str, Any]:
+    """The lexicons shipped with the package (a trained model keeps its own copy)."""
+    folder = resources.files("classify") / "lexicons"
+    return {name: json.loads((folder / name).read_text("utf-8")) for name in LEXICON_FILES}
+
+
+def _phrase_groups(lexicons: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Flatten the lexicon files into {category: phrases}."""
+    groups: dict[str, list[str]] = {}
+    for category, phrases in lexicons["cues.json"].items():
+        if not category.startswith("_"):
+            groups[category] = list(phrases)
+    for group, phrases in lexicons["identity.json"].items():
+        if not group.startswith("_"):
+            groups[f"identity:{group}"] = list(phrases)
+    for group, phrases in lexicons["slurs.json"].items():
+        if not group.startswith("_"):
+            groups[f"slur:{group}"] = list(phrases)
+    groups["reclaimable"] = list(lexicons["reclaimable.json"]["terms"])
+    return groups
+
+
+def _masked_patterns(lexicons: Mapping[str, Any]) -> list[tuple[str, re.Pattern[str]]]:
+    """Regexes for slurs with masked letters: first and last letter kept, '*' inside."""
+    out = []
+    for group, words in lexicons["slurs.json"].items():
+        if group.startswith("_"):
+            continue
+        for word in words:
+            if " " in word or len(word) < 3:
+                continue
+            inner = len(word) - 2
+            out.append((f"slur:{group}", re.compile(rf"{word[0]}[a-z*]{{{inner}}}{word[-1]}")))
+    return out
+
+
+def categories(lexicons: Mapping[str, Any]) -> list[str]:
+    """Every hit category the rule layer can produce, in a fixed order (feature layout)."""
+    cats = sorted(_phrase_groups(lexicons))
+    cats += ["threat_frame_intent", "threat_frame_call", "threat_frame_wish", "threat_frame_negated",
+             "threat_frame_object", "threat_conditional",
+             "dox_phone", "dox_street", "dox_time", "dox_email", "place", "watch"]  # fmt: skip
+    return cats
+
+
+class RuleComponent:
+    """spaCy component: runs every lexicon, pattern and regex; sets ``doc._.hits``."""
+
+    def __init__(self, nlp: Language, lexicons: Mapping[str, Any]) -> None:
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for category, phrases in _phrase_groups(lexicons).items():
+            texts = [normalize(p).text for p in phrases if p.strip()]
+            self.phrases.add(category, [nlp.make_doc(text) for text in texts])
+        violent = sorted(
+            {p for p in lexicons["cues.json"]["threat_violent"] if " " not in p}
+            | {
+                "hanged",
+                "hung",
+                "shot",
+                "killed",
+                "executed",
+                "lynched",
+                "beaten",
+                "burned",
+                "die",
+                "burn",
+                "blow",
+                "torch",
+            }
+        )
+        v = {"LOWER": {"IN": violent}}
+        gap = {"LOWER": {"NOT_IN": _NEGATIONS}, "OP": "{0,3}"}
+        neg = {"LOWER": {"IN": _NEGATIONS}}
+        self.matcher = Matcher(nlp.vocab)
+        # A violent verb governed by a negation ("would never hurt", "not going to hurt",
+        # "no one should shoot") is its own category, so the models can weigh it apart.
+        self.matcher.add(
+            "threat_frame_negated",
+            [[{"LOWER": {"IN": _FIRST + _CALLERS + ["one"]}}, {"OP": "{0,3}"}, neg, {"OP": "{0,3}"}, v],
+             [neg, {"LOWER": {"IN": ["one", "body"]}, "OP": "?"}, {"LOWER": {"IN": _OUGHT + _MODAL}},
+              {"OP": "{0,3}"}, v]],
+        )  # fmt: skip
+        self.matcher.add(
+            "threat_frame_intent",
+            [[{"LOWER": {"IN": _FIRST}}, {"LOWER": {"IN": _MODAL}}, gap, v]],
+        )
+        self.matcher.add(
+            "threat_frame_call",
+            [[{"LOWER": {"IN": _CALLERS}}, {"LOWER": {"IN": _OUGHT}}, gap, v]],
+        )
+        self.matcher.add("threat_frame_wish", [[{"LOWER": {"IN": _WISH}}, gap, v]])
+        self.matcher.add("threat_frame_object", [[v, {"OP": "{0,2}"}, {"LOWER": {"IN": _OBJECTS}}]])
+        self.masked = _masked_patterns(lexicons)
+        self.use_entities = False  # set by build_pipeline when an EntityRuler runs first
+        self.names = {
+            category: nlp.vocab.strings.add(category) for category in categories(lexicons)
+        }
+
+    def __call__(self, doc: Doc) -> Doc:
+        hits: list[Hit] = []
+        strings = doc.vocab.strings
+        for match_id, start, end in self.phrases(doc):
+            span = doc[start:end]
+            hits.append(Hit(strings[match_id], span.start_char, span.end_char))
+        text = doc.text
+        # The token Matcher is the slow part: run it only when a violent word is present.
+        if any(h.category == "threat_violent" for h in hits):
+            for match_id, start, end in self.matcher(doc):
+                span = doc[start:end]
+                hits.append(Hit(strings[match_id], span.start_char, span.end_char))
+        hits += [Hit("threat_conditional", *m.span()) for m in CONDITIONAL_RE.finditer(text)]
+        if "*" in text:
+            for token in doc:
+                if "*" in token.text:
+                    for category, pattern in self.masked:
+                        if pattern.fullmatch(token.lower_):
+                            hits.append(Hit(category, token.idx, token.idx + len(token)))
+                            break
+        if _DIGIT.search(text):
+            hits += [Hit("dox_phone", *m.span()) for m in PHONE_RE.finditer(text)]
+            hits += [Hit("dox_street", *m.span()) for m in STREET_RE.finditer(text)]
+            hits += [Hit("dox_time", *m.span()) for m in TIME_RE.finditer(text)]
+        if "@" in text:
+            hits += [Hit("dox_email", *m.span()) for m in EMAIL_RE.finditer(text)]
+        for ent in doc.ents if self.use_entities else ():
+            if ent.label_ == "PLACE":
+                hits.append(Hit("place", ent.start_char, ent.end_char))
+            elif ent.label_ == "WATCH":
+                hits.append(Hit("watch", ent.start_char, ent.end_char))
+        doc._.hits = hits
+        return doc
+
+
+@Language.factory("cohesion_rules", default_config={"lexicons": {}})
+def make_rule_component(nlp: Language, name: str, lexicons: dict[str, Any]) -> RuleComponent:
+    return RuleComponent(nlp, lexicons or default_lexicons())
+
+
+def entity_patterns(
+    entries: Iterable[Mapping[str, Any]] | None, label: str
+) -> list[dict[str, Any]]:
+    """EntityRuler patterns for gazetteer or watchlist entries: {name, aliases, kind}."""
+    patterns = []
+    for entry in entries or []:
+        name = str(entry.get("name", "")).strip()
+        if not name:
+            continue
+        for alias in [name, *(entry.get("aliases") or [])]:
+            alias = normalize(str(alias)).text.strip()
+            if alias:
+                patterns.append({"label": label, "pattern": alias, "id": name})
+    return patterns
+
+
+def build_pipeline(
+    lexicons: Mapping[str, Any] | None = None,
+    gazetteer: Iterable[Mapping[str, Any]] | None = None,
+    watchlist: Iterable[Mapping[str, Any]] | None = None,
+) -> Language:
+    """A blank English pipeline with the gazetteer, watchlist and rule components."""
+    nlp = spacy.blank("en")
+    patterns = entity_patterns(gazetteer, "PLACE") + entity_patterns(watchlist, "WATCH")
+    if patterns:
+        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+    rules = nlp.add_pipe(
+        "cohesion_rules", config={"lexicons": dict(lexicons or default_lexicons())}
+    )
+    rules.use_entities = bool(patterns)  # type: ignore[attr-defined]
+    return nlp
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans inside quotation marks (a quoting frame)."""
+    return [m.span(1) for m in QUOTE_RE.finditer(text)]
