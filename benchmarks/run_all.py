@@ -21,7 +21,14 @@ from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 # Ingestion first: it is the quickest and says at once whether the store works.
-ORDER = ["bench_ingest", "bench_crawl", "bench_classify", "bench_trends", "bench_scale"]
+ORDER = [
+    "bench_ingest",
+    "bench_crawl",
+    "bench_classify",
+    "bench_classify_db",
+    "bench_trends",
+    "bench_scale",
+]
 
 
 def scripts() -> list[Path]:
