@@ -224,7 +224,17 @@ def classify_stored(
             last_id = batch[-1].id
         if progress is not None:
             progress(len(batch))
+    if classified:
+        _refresh_rollups(runtime, version_id)
     return ClassifyResult(model.version, classified, flagged)
+
+
+def _refresh_rollups(runtime: Runtime, version_id: int) -> None:
+    """Bring the trend rollups (store/rollups.py) up to date after classifying."""
+    from store.rollups import refresh
+
+    with session_scope(runtime.sessions) as session:
+        refresh(session, version_id)
 
 
 def classify_worker(
@@ -260,6 +270,7 @@ def classify_worker(
     size = batch_size or runtime.settings.classifier.batch_size
     classified = flagged = 0
     floor = 0  # see claim_batch: search above the previous batch, from 0 before stopping
+    stale = False  # classified since the trend rollups were last refreshed
     while stop is None or not stop():
         with session_scope(runtime.sessions) as session:
             batch = claim_batch(session, version_id, worker, size, lease_seconds, floor)
@@ -267,6 +278,9 @@ def classify_worker(
             floor = 0
             continue
         if not batch:
+            if stale:
+                _refresh_rollups(runtime, version_id)
+                stale = False
             if wait_for_work is None:
                 break
             time.sleep(wait_for_work)
@@ -280,6 +294,7 @@ def classify_worker(
             classified += save_classifications(session, version_id, mine, local)
             flagged += sum(bool(r.flags) for r in mine)
             release(session, version_id, worker, ids)
+        stale = True
         if progress is not None:
             progress(len(batch))
     return ClassifyResult(model.version, classified, flagged)

@@ -17,7 +17,7 @@ in a schema of its own, dropped afterwards.
    17 weeks, 1M = 52 weeks; the 16-week window of the weekly query holds the same
    posts in both), every post but the newest 1,000 classified, ~6% flagged with tags.
    Timed at each size: the weekly trend query (trend_rows by label over 12 weeks, with
-   the server's JIT setting and with jit off) and the classification queue claim (a
+   the server's JIT setting and with jit off, direct; and from the trend rollup) and the classification queue claim (a
    batch of 500 from post id 0, and from the worker's floor, see store/claims.py).
    EXPLAIN (ANALYZE, BUFFERS) of them at the largest size is written to
    benchmarks/results/scale-explain.txt.
@@ -383,11 +383,15 @@ def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
 
         def weekly() -> Any:
             with session_scope(sessions) as session:
-                return trends.trend_rows(session, model, "label", window, 3.0, 5)
+                return trends.trend_rows(session, model, "label", window, 3.0, 5, direct=True)
 
         def weekly_no_jit() -> Any:
             with session_scope(sessions) as session:
                 session.execute(text("SET LOCAL jit = off"))
+                return trends.trend_rows(session, model, "label", window, 3.0, 5, direct=True)
+
+        def weekly_rollup() -> Any:  # store/rollups.py: built by the warm-up call
+            with session_scope(sessions) as session:
                 return trends.trend_rows(session, model, "label", window, 3.0, 5)
 
         with engine.connect() as connection:
@@ -408,6 +412,7 @@ def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
             "load_s": round(load_s, 1),
             "weekly_trend_query_s": round(timed(weekly), 4),
             "weekly_trend_query_jit_off_s": round(timed(weekly_no_jit), 4),
+            "weekly_trend_query_rollup_s": round(timed(weekly_rollup), 4),
             "queue_claim_from_0_s": round(timed(claim(0)), 4),
             "queue_claim_from_floor_s": round(timed(claim(floor)), 4),
         }
@@ -485,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             small, large = results["trends"][str(sizes[0])], results["trends"][str(sizes[-1])]
             for key in ("weekly_trend_query_s", "weekly_trend_query_jit_off_s",
+                        "weekly_trend_query_rollup_s",
                         "queue_claim_from_0_s", "queue_claim_from_floor_s"):  # fmt: skip
                 if small[key]:
                     results["trends"][f"{key}_growth"] = round(large[key] / small[key], 2)

@@ -5,7 +5,9 @@
 PostgreSQL runs when --postgres or $COHESION_BENCH_DATABASE_URL names a server; it
 works in a schema of its own, dropped afterwards. Posts are spread over 52 weeks and
 5 sources, every post is classified by the active model, ~6% are flagged (with
-targets and narratives), 20,000 authors, 500 reviews. Data is bulk-loaded with
+targets and narratives), 20,000 authors, 500 reviews. The series are timed both from
+the trend rollup (store/rollups.py, built once after loading, as the classify job does)
+and directly from the effective labels, beside one dirty week's refresh. Data is bulk-loaded with
 executemany (SQLite) or COPY (PostgreSQL), not the ORM. Prints a table and, last, one
 JSON line with every timing (median seconds) and the 1M/100k growth factor.
 """
@@ -32,7 +34,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 
 from config import Settings  # noqa: E402
 from reports.weekly import build_weekly_report  # noqa: E402
-from store import calibration, trends  # noqa: E402
+from store import calibration, rollups, trends  # noqa: E402
 from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import LABELS  # noqa: E402
@@ -198,7 +200,7 @@ def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def queries(engine: Engine) -> dict[str, Callable[[], Any]]:
+def queries(engine: Engine, build_s: list[float]) -> dict[str, Callable[[], Any]]:
     sessions = make_session_factory(engine)
     weeks = trends.week_range(LAST_WEEK, 12)
     settings = Settings.model_validate({"locality": {"name": "Bench", "timezone": "UTC"}})
@@ -210,7 +212,29 @@ def queries(engine: Engine) -> dict[str, Callable[[], Any]]:
 
         return call
 
+    with session_scope(sessions) as session:  # the one-off full build (end of classify)
+        started = time.perf_counter()
+        rollups.refresh(session, 1)
+        build_s[0] = time.perf_counter() - started
+
+    first = weeks[0] - timedelta(weeks=trends.BASELINE_WEEKS)  # what trend_rows reads
+
+    def series(by: str, direct: bool) -> Callable[[], Any]:
+        return run(lambda s: trends.series_for(s, 1, by, first, LAST_WEEK, direct=direct))
+
+    def refresh_one(session: Any) -> int:
+        rollups.mark_weeks(session, [LAST_WEEK])  # as a review or a batch of that week does
+        return rollups.refresh(session, 1, [LAST_WEEK])
+
     return {
+        # The rollup was built above (as by the classify job); reads find it clean.
+        "label series 16 wk, direct": series("label", True),
+        "target series 16 wk, direct": series("target", True),
+        "source series 16 wk, direct": series("source", True),
+        "label series 16 wk, rollup": series("label", False),
+        "target series 16 wk, rollup": series("target", False),
+        "source series 16 wk, rollup": series("source", False),
+        "rollup refresh, 1 dirty week": run(refresh_one),
         "trends by label, 12 weeks": run(lambda s: trends.trend_rows(s, 1, "label", weeks, 3.0, 5)),
         "trends by target, 12 weeks": run(
             lambda s: trends.trend_rows(s, 1, "target", weeks, 3.0, 5)
@@ -227,8 +251,9 @@ def queries(engine: Engine) -> dict[str, Callable[[], Any]]:
 
 
 def measure(engine: Engine, repeat: int) -> dict[str, float]:
-    results = {}
-    for name, call in queries(engine).items():
+    results: dict[str, float] = {}
+    build_s = [0.0]
+    for name, call in queries(engine, build_s).items():
         heavy = name.startswith("weekly report")
         if not heavy:
             call()  # warm the cache and the connection
@@ -238,6 +263,7 @@ def measure(engine: Engine, repeat: int) -> dict[str, float]:
             call()
             times.append(time.perf_counter() - started)
         results[name] = statistics.median(times)
+    results["rollup build, all 52 weeks"] = build_s[0]
     return results
 
 

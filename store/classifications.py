@@ -116,4 +116,8 @@ def save_classifications(
         session.add(row)
         written += 1
     session.flush()
+    if written:
+        from store.rollups import mark_posts  # the weeks' trend rollups are stale
+
+        mark_posts(session, [r.post_id for r in records])
     return written

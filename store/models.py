@@ -282,3 +282,68 @@ class ClassifyClaim(Base):
     )
     worker: Mapped[str] = mapped_column(String(200))
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrendRollupWeek(Base):
+    """A week whose trend rollup is built for a model version (store/rollups.py).
+
+    Present = trend_weekly and trend_weekly_posts hold that week's counts for that
+    model, unless a `trend_dirty_weeks` mark for the week is still pending.
+    """
+
+    __tablename__ = "trend_rollup_weeks"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrendDirtyWeek(Base):
+    """A week whose effective labels changed since its rollups were built (any model).
+
+    Written in the same transaction as the change (posts stored, classifications
+    written, a review recorded, a purge); several marks of one week may coexist.
+    """
+
+    __tablename__ = "trend_dirty_weeks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, index=True)
+
+
+class TrendWeekly(Base):
+    """Effectively flagged posts per (model, week, dimension, key).
+
+    dimension "label" has one row per label and "any" for every week with posts;
+    "target", "narrative", "threat_target" one row per tag value with a flagged post.
+    """
+
+    __tablename__ = "trend_weekly"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    flagged: Mapped[int] = mapped_column(Integer)
+
+
+class TrendWeeklyPosts(Base):
+    """Posts collected, assessed and flagged (any label) per (model, week, source)."""
+
+    __tablename__ = "trend_weekly_posts"
+    __table_args__ = (Index("ix_trend_weekly_posts_model_week", "model_version_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    week_start: Mapped[date] = mapped_column(Date)
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(40))
+    collected: Mapped[int] = mapped_column(Integer)
+    assessed: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)

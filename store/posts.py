@@ -189,10 +189,14 @@ def _upsert_chunk(session: Session, records: list[PostRecord], tz: ZoneInfo) -> 
     statement = (
         _insert_for(session, table)
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        .returning(table.c.author_id, table.c.created_at)
+        .returning(table.c.author_id, table.c.week_start)
     )
     inserted = session.connection().execute(statement, rows).all()
     _count_author_posts(session, inserted)
+    if inserted:
+        from store.rollups import mark_weeks  # new posts change their weeks' trend counts
+
+        mark_weeks(session, {week for _, week in inserted})
     return UpsertResult(seen=len(records), new=len(inserted))
 
 

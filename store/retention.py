@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditLog, Author, Classification, Post, Review
+from store.rollups import mark_weeks
 from store.types import utcnow
 
 
@@ -75,6 +76,9 @@ def purge(
     flagged = session.scalar(select(count).where(flagged_where)) or 0
     orphans = 0
     if not dry_run:
+        if unflagged or flagged:  # the weeks' trend rollups are stale (store/rollups.py)
+            weeks = select(Post.week_start).where(unflagged_where | flagged_where).distinct()
+            mark_weeks(session, session.scalars(weeks))
         session.execute(
             delete(Post).where(unflagged_where), execution_options={"synchronize_session": False}
         )

@@ -535,9 +535,13 @@ def record_decision(
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE_CHARS:
         raise ReviewInputError(f"the note is longer than {MAX_NOTE_CHARS} characters")
-    if session.get(Post, post_id) is None:
+    post = session.get(Post, post_id)
+    if post is None:
         raise LookupError(f"no post with id {post_id}")
+    from store.rollups import mark_weeks
     from store.status import active_model  # local: status imports nothing from here
+
+    mark_weeks(session, [post.week_start])  # the week's trend rollup is stale (rollups.py)
 
     classification = _classification(session, post_id, active_model(session))
     keep_labels = decision == "correct" or (decision == "escalate" and corrected_labels is not None)

@@ -5,6 +5,11 @@ the Monday of that week, computed when a post is stored) from the *effective lab
 of store/effective.py: the active model's classification, overridden by the latest
 analyst review. All aggregation runs in SQL on SQLite and PostgreSQL alike.
 
+The weekly series (`label_series`, `tag_series`, `source_weeks`, `source_series`) read
+per-week counts from the trend rollup of store/rollups.py, recomputing a stale week
+first from these same effective labels; `direct=True` (and no active model) counts
+directly. Both give identical results (tests/store/test_rollups.py).
+
 Rates are flagged posts per 1,000 *assessed* posts (posts the active model classified
 or an analyst reviewed), so a classifier backlog does not read as a fall in hostility.
 "Posts collected" counts every stored post.
@@ -45,9 +50,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
+from store import rollups
 from store.effective import effective_labels, effective_tags, flag_sum
 from store.health import collector_health, gap_weeks
-from store.models import LABELS, Author, Classification, Post, Source
+from store.models import LABELS, Author, Classification, Post, Source, TrendWeeklyPosts
 from store.posts import week_start
 
 BASELINE_WEEKS = 4
@@ -225,7 +231,21 @@ def active_model_id(session: Session) -> int | None:
     return model.id if model else None
 
 
-def label_series(session: Session, model_id: int | None, first: date, last: date) -> Series:
+def label_series(
+    session: Session, model_id: int | None, first: date, last: date, *, direct: bool = False
+) -> Series:
+    """Flagged posts per label (and "any") and assessed posts, per week.
+
+    Read from the rollup (store/rollups.py), refreshed first where stale; `direct`
+    (or no active model) counts from the effective labels instead, with equal results.
+    """
+    if not direct and rollups.ensure(session, model_id, first, last):
+        assert model_id is not None
+        series = Series("label", _weeks(first, last), [*LABELS, ANY_LABEL])
+        for week, key, flagged in rollups.weekly_counts(session, model_id, "label", first, last):
+            series.flagged[(week, key)] = flagged
+        _fill_posts(series, rollups.weekly_assessed(session, model_id, first, last))
+        return series
     e = effective_labels(_dialect(session), model_id, first, last)
     query = select(
         e.c.week_start,
@@ -243,8 +263,23 @@ def label_series(session: Session, model_id: int | None, first: date, last: date
 
 
 def tag_series(
-    session: Session, model_id: int | None, kind: str, first: date, last: date
+    session: Session,
+    model_id: int | None,
+    kind: str,
+    first: date,
+    last: date,
+    *,
+    direct: bool = False,
 ) -> Series:
+    """Flagged posts per tag value of one kind, and assessed posts, per week."""
+    if not direct and rollups.ensure(session, model_id, first, last):
+        assert model_id is not None
+        rolled = rollups.weekly_counts(session, model_id, kind, first, last)
+        series = Series(kind, _weeks(first, last), sorted({key for _, key, _ in rolled}))
+        for week, key, flagged in rolled:
+            series.flagged[(week, key)] = flagged
+        _fill_posts(series, rollups.weekly_assessed(session, model_id, first, last))
+        return series
     dialect = _dialect(session)
     e = effective_labels(dialect, model_id, first, last)
     tags = effective_tags(dialect, e)
@@ -277,9 +312,30 @@ class SourceWeek:
 
 
 def source_weeks(
-    session: Session, model_id: int | None, first: date, last: date
+    session: Session, model_id: int | None, first: date, last: date, *, direct: bool = False
 ) -> list[SourceWeek]:
     """Posts collected, assessed and flagged per source and week."""
+    if not direct and rollups.ensure(session, model_id, first, last):
+        r = TrendWeeklyPosts
+        name = func.coalesce(Source.name, r.platform)
+        query = (
+            select(
+                r.week_start,
+                name,
+                func.sum(r.collected).cast(Integer),
+                func.sum(r.assessed).cast(Integer),
+                func.sum(r.flagged).cast(Integer),
+            )
+            .select_from(r)
+            .outerjoin(Source, Source.id == r.source_id)
+            .where(r.model_version_id == model_id, r.week_start.between(first, last))
+            .group_by(r.week_start, name)
+            .order_by(r.week_start, name)
+        )
+        return [
+            SourceWeek(week, source, int(n), int(a or 0), int(f or 0))
+            for week, source, n, a, f in session.execute(query)
+        ]
     e = effective_labels(_dialect(session), model_id, first, last)
     name = func.coalesce(Source.name, e.c.platform)
     query = (
@@ -297,8 +353,10 @@ def source_weeks(
     ]
 
 
-def source_series(session: Session, model_id: int | None, first: date, last: date) -> Series:
-    rows = source_weeks(session, model_id, first, last)
+def source_series(
+    session: Session, model_id: int | None, first: date, last: date, *, direct: bool = False
+) -> Series:
+    rows = source_weeks(session, model_id, first, last, direct=direct)
     series = Series("source", _weeks(first, last), sorted({r.source for r in rows}))
     for row in rows:
         series.flagged[(row.week_start, row.source)] = row.flagged
@@ -306,13 +364,21 @@ def source_series(session: Session, model_id: int | None, first: date, last: dat
     return series
 
 
-def series_for(session: Session, model_id: int | None, by: str, first: date, last: date) -> Series:
+def series_for(
+    session: Session,
+    model_id: int | None,
+    by: str,
+    first: date,
+    last: date,
+    *,
+    direct: bool = False,
+) -> Series:
     if by == "label":
-        return label_series(session, model_id, first, last)
+        return label_series(session, model_id, first, last, direct=direct)
     if by in ("target", "narrative", "threat_target"):
-        return tag_series(session, model_id, by, first, last)
+        return tag_series(session, model_id, by, first, last, direct=direct)
     if by == "source":
-        return source_series(session, model_id, first, last)
+        return source_series(session, model_id, first, last, direct=direct)
     raise ValueError(f"unknown dimension {by!r} (choose from {', '.join(DIMENSIONS)})")
 
 
@@ -324,16 +390,20 @@ def trend_rows(
     spike_z: float,
     min_count: int,
     gaps: Mapping[date, Sequence[str]] | None = None,
+    *,
+    direct: bool = False,
 ) -> list[TrendRow]:
     """One row per (week, key) over `weeks`, each with its spike test.
 
     `gaps` (week start -> sources with a collection gap, see `collection_gaps`) keeps
-    gap weeks out of the baselines and marks the rows of gap weeks.
+    gap weeks out of the baselines and marks the rows of gap weeks. `direct`: count
+    from the effective labels rather than the rollup (see `label_series`).
     """
     if not weeks:
         return []
     first, last = min(weeks), max(weeks)
-    series = series_for(session, model_id, by, first - timedelta(weeks=BASELINE_WEEKS), last)
+    first -= timedelta(weeks=BASELINE_WEEKS)
+    series = series_for(session, model_id, by, first, last, direct=direct)
     gaps = gaps or {}
 
     def gap(week: date, key: str) -> tuple[str, ...]:
