@@ -66,7 +66,9 @@ app.add_typer(db_app, name="db")
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", envvar="COHESION_CONFIG",
+        "--config",
+        "-c",
+        envvar="COHESION_CONFIG",
         help="Settings file (default ./cohesion.toml).",
     ),
 ]
@@ -180,7 +182,6 @@ def status(
     console.print(_runs_table(runs))
 
 
-
 @app.command("classify")
 def classify_command(
     ctx: typer.Context,
@@ -250,13 +251,16 @@ def worker_classify(
             console.print("SQLite allows one writer: running a single classify worker")
             result = classify_stored(runtime, batch_size=batch)
         else:
-            result = classify_worker(runtime, batch_size=batch, lease_seconds=lease, wait_for_work=wait)
+            result = classify_worker(
+                runtime, batch_size=batch, lease_seconds=lease, wait_for_work=wait
+            )
     finally:
         runtime.close()
     console.print(
         f"worker classified {result.classified} post(s) with {result.model_version}; "
         f"{result.flagged} flagged"
     )
+
 
 @app.command()
 def crawl(
@@ -268,7 +272,8 @@ def crawl(
     scrapyd: Annotated[
         list[str] | None,
         typer.Option(
-            "--scrapyd", metavar="URL",
+            "--scrapyd",
+            metavar="URL",
             help="Run the crawls as jobs on these Scrapyd nodes (repeatable or comma-separated; "
             "default [scale] scrapyd).",
         ),
@@ -295,8 +300,10 @@ def crawl(
     with console.status("crawling...") as spinner:
 
         def progress(name: str, counts: Any) -> None:
-            spinner.update(f"crawling {name}: {counts.pages} pages, {counts.items} items, "
-                           f"{counts.new} new, {counts.errors} errors")
+            spinner.update(
+                f"crawling {name}: {counts.pages} pages, {counts.items} items, "
+                f"{counts.new} new, {counts.errors} errors"
+            )
 
         def job_state(name: str, state: str) -> None:
             spinner.update(f"Scrapyd job of {name}: {state}")
@@ -313,12 +320,22 @@ def crawl(
             summaries = crawl_sources(settings, source or None, progress=progress)
     table = Table(title="Crawl summary")
     for column in ("source", "platform", "status", "pages", "items", "new", "dup", "errors"):
-        table.add_column(column, justify="right" if column in ("pages", "items", "new", "dup",
-                                                               "errors") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("pages", "items", "new", "dup", "errors") else "left",
+        )
     colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for s in summaries:
-        table.add_row(s.name, s.platform, f"[{colours.get(s.status, 'white')}]{s.status}[/]",
-                      str(s.pages), str(s.items), str(s.new), str(s.duplicate), str(s.errors))
+        table.add_row(
+            s.name,
+            s.platform,
+            f"[{colours.get(s.status, 'white')}]{s.status}[/]",
+            str(s.pages),
+            str(s.items),
+            str(s.new),
+            str(s.duplicate),
+            str(s.errors),
+        )
     console.print(table)
     for s in summaries:  # full messages below the table, where they are not cut
         if s.message:
@@ -364,8 +381,12 @@ def import_command(
     try:
         pseudonymiser = runtime.pseudonymiser()
         with Progress(
-            "{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=console, transient=True,
+            "{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
         ) as bar:
             for path in files:
                 task = bar.add_task(path.name, total=None)
@@ -375,9 +396,15 @@ def import_command(
 
                 summaries.append(
                     import_file(
-                        path, settings=runtime.settings, sessions=runtime.sessions,
-                        pseudonymiser=pseudonymiser, format=file_format, platform=platform,
-                        mapping=columns, batch_size=batch, progress=show,
+                        path,
+                        settings=runtime.settings,
+                        sessions=runtime.sessions,
+                        pseudonymiser=pseudonymiser,
+                        format=file_format,
+                        platform=platform,
+                        mapping=columns,
+                        batch_size=batch,
+                        progress=show,
                     )
                 )
     finally:
@@ -386,13 +413,21 @@ def import_command(
     for column in ("file", "format", "rows", "new", "duplicate", "bad", "rows/s"):
         table.add_column(column, justify="left" if column in ("file", "format") else "right")
     for s in summaries:
-        table.add_row(Path(s.file).name, s.format, str(s.rows), str(s.new), str(s.duplicate),
-                      f"[red]{s.bad}[/]" if s.bad else "0", f"{s.rate:,.0f}")
+        table.add_row(
+            Path(s.file).name,
+            s.format,
+            str(s.rows),
+            str(s.new),
+            str(s.duplicate),
+            f"[red]{s.bad}[/]" if s.bad else "0",
+            f"{s.rate:,.0f}",
+        )
     console.print(table)
     for s in summaries:  # bad rows below the table: line number and reason, never text
         for bad in s.bad_rows[:20]:
-            console.print(f"{Path(s.file).name}:{bad.line}: {bad.reason}", highlight=False,
-                          soft_wrap=True)
+            console.print(
+                f"{Path(s.file).name}:{bad.line}: {bad.reason}", highlight=False, soft_wrap=True
+            )
         if s.bad > 20:
             console.print(f"{Path(s.file).name}: {s.bad - 20} more bad row(s)")
 
@@ -563,8 +598,13 @@ def _runs_table(runs: list[Any]) -> Table:
         table.add_column(column)
     for run in runs:
         table.add_row(
-            run.source, run.started_at.strftime("%Y-%m-%d %H:%M"), run.status,
-            str(run.items_new), str(run.items_duplicate), str(run.errors), run.message or "",
+            run.source,
+            run.started_at.strftime("%Y-%m-%d %H:%M"),
+            run.status,
+            str(run.items_new),
+            str(run.items_duplicate),
+            str(run.errors),
+            run.message or "",
         )
     return table
 
@@ -778,7 +818,8 @@ def schedule(
 @app.command()
 def demo(
     out: Annotated[
-        Path, typer.Option("--out", help="Demo folder, wiped and recreated (an earlier demo's only).")
+        Path,
+        typer.Option("--out", help="Demo folder, wiped and recreated (an earlier demo's only)."),
     ] = Path("demo-output"),
     serve: Annotated[
         bool, typer.Option("--serve", help="Keep the review app running afterwards (Ctrl-C stops).")
@@ -795,8 +836,13 @@ def demo(
     from demo.run import DemoError, run_demo
 
     try:
-        run_demo(out, serve=serve, progress=lambda line: console.print(
-            line, highlight=False, markup=False, soft_wrap=True))
+        run_demo(
+            out,
+            serve=serve,
+            progress=lambda line: console.print(
+                line, highlight=False, markup=False, soft_wrap=True
+            ),
+        )
     except DemoError as exc:
         _fail(exc)
 
@@ -809,7 +855,9 @@ def train_command(
     ctx: typer.Context,
     data: Annotated[
         list[Path] | None,
-        typer.Option("--data", help="Folder with the public datasets, or a .jsonl file (repeatable)."),
+        typer.Option(
+            "--data", help="Folder with the public datasets, or a .jsonl file (repeatable)."
+        ),
     ] = None,
     dataset: Annotated[
         list[str] | None,
@@ -839,7 +887,9 @@ def train_command(
         runtime = Runtime.open(_config(ctx))
         try:
             result = retrain_from_reviews(
-                runtime, out, lambda message, _fraction: console.print(message, highlight=False),
+                runtime,
+                out,
+                lambda message, _fraction: console.print(message, highlight=False),
                 data_dirs=data,
             )
         except ValueError as exc:
@@ -892,7 +942,7 @@ def evaluate_command(
 
 @app.command("classify-file")
 def classify_file_command(
-    in_path: Annotated[Path, typer.Argument(help="JSONL input: one {\"id\", \"text\"} per line.")],
+    in_path: Annotated[Path, typer.Argument(help='JSONL input: one {"id", "text"} per line.')],
     out_path: Annotated[Path, typer.Argument(help="JSONL output: one prediction per input line.")],
     model: Annotated[
         Path | None, typer.Option("--model", help="Model directory (default models/default).")
@@ -915,7 +965,7 @@ def classify_file_command(
     result = classify_file(in_path, out_path, loaded, batch_size)
     console.print(
         f"classified {result.lines} line(s) with {result.model}; {result.flagged} flagged"
-        + (f"; {result.errors} unreadable line(s) marked with \"error\"" if result.errors else "")
+        + (f'; {result.errors} unreadable line(s) marked with "error"' if result.errors else "")
     )
 
 

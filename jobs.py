@@ -125,7 +125,6 @@ def upgrade_database(config_path: Path | str | None) -> tuple[str | None, str | 
 ProgressCallback = Callable[[int], None]
 
 
-
 class CrawlFailedError(RuntimeError):
     """One or more sources failed; the others' posts are stored all the same."""
 
@@ -164,6 +163,7 @@ def crawl_all(
     if any(s.status == "failed" for s in summaries):
         raise CrawlFailedError(summaries)
     return summaries
+
 
 @dataclass
 class ClassifyResult:
@@ -554,8 +554,13 @@ def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None
     with session_scope(runtime.sessions) as session:
         model_id = trends.active_model_id(session)
     result = send(
-        runtime.sessions, settings.alerts, settings.locality.name, settings.locality.timezone,
-        model_id, now, watchlist={entry.name: entry.kind for entry in settings.watchlist},
+        runtime.sessions,
+        settings.alerts,
+        settings.locality.name,
+        settings.locality.timezone,
+        model_id,
+        now,
+        watchlist={entry.name: entry.kind for entry in settings.watchlist},
     )
     return result.as_dict() if result else None
 

@@ -103,6 +103,7 @@ class _NodeRun:
         context, counts = self.context, self.context.counts
         try:
             if reason == "finished" and not context.store_failed:
+                assert context.source_id is not None  # set when the context was built
                 with session_scope(context.sessions) as session:
                     save_cursor(session, context.source_id, spider.merged_cursor())
                 context.cursor_saved = True
@@ -386,7 +387,7 @@ def crawl_via_scrapyd(
             scheduled = []
             for position, (index, source) in enumerate(runnable):
                 node = nodes[position % len(nodes)]
-                job = node.schedule(
+                job_id = node.schedule(
                     source.platform,
                     version,
                     {
@@ -396,7 +397,9 @@ def crawl_via_scrapyd(
                     dict(scrapy_overrides or {}),
                 )
                 scheduled.append(
-                    ScheduledJob(index, source.name, source.platform, node, job, time.monotonic())
+                    ScheduledJob(
+                        index, source.name, source.platform, node, job_id, time.monotonic()
+                    )
                 )
             _wait(scheduled, poll_interval, timeout, progress)
             for item in scheduled:
