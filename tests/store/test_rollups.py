@@ -157,11 +157,12 @@ def test_a_concurrent_refresh_falls_back_to_direct(
         )
 
 
+# PostgreSQL only: SQLite serialises writers itself (BEGIN IMMEDIATE).
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_one_refresh_at_a_time_on_postgresql(
     sessions: sessionmaker[Session], data: ds.Dataset
 ) -> None:
-    if sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers itself")
     with session_scope(sessions) as holder, session_scope(sessions) as other:
         assert rollups.refresh(holder, data.model_id, [W47]) == 1  # holds the lock
         assert rollups.refresh(other, data.model_id, [W47]) == -1
