@@ -335,7 +335,10 @@ def _prepare_model(runtime: Runtime, model_dir: Path | None) -> tuple[Any, int]:
 def _predict_records(model: Any, posts: list[Any]) -> tuple[list[Any], set[int]]:
     from store.classifications import ClassificationRecord
 
-    predictions = model.predict(post.text or post.title or "" for post in posts)
+    predictions = model.predict(
+        [post.text or post.title or "" for post in posts],
+        addressed=[post.addressed_watchlist for post in posts],
+    )
     records = [
         ClassificationRecord(
             post_id=post.id,

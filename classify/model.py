@@ -29,7 +29,7 @@ from classify.normalize import normalize
 from classify.prediction import LABELS, Evidence, Prediction
 from classify.rules import build_pipeline, categories
 from classify.taxonomy import THREAT_TARGETS
-from classify.watchlist import KIND_TARGET, WatchlistMatcher
+from classify.watchlist import ADDRESS_RE, KIND_TARGET, WatchHit, WatchlistMatcher
 
 FORMAT = "cohesion-linear.v1"
 MAX_CHARS = 20_000  # longer texts are classified on their first 20,000 characters
@@ -129,7 +129,9 @@ class Model:
             out.append(sum(column.get(int(c), 0.0) for c in cols))
         return out
 
-    def _predict_batch(self, batch: list[Any]) -> list[Prediction]:
+    def _predict_batch(
+        self, batch: list[Any], addressed: list[str | None] | None = None
+    ) -> list[Prediction]:
         texts = [_coerce(t) for t in batch]
         norms, docs, X = self.analyse(texts)
         probs = self.probabilities(self.decision(X))
@@ -137,12 +139,23 @@ class Model:
         for i, (text, norm, doc) in enumerate(zip(texts, norms, docs, strict=True)):
             language, non_english = detect(text)
             prediction = self.decider.decide(probs[i], norm, doc, language, non_english)
-            out.append(self._apply_watchlist(prediction, text[:MAX_CHARS]))
+            entry = addressed[i] if addressed else None
+            out.append(self._apply_watchlist(prediction, text[:MAX_CHARS], entry))
         return out
 
-    def _apply_watchlist(self, prediction: Prediction, text: str) -> Prediction:
-        """Name the watchlist entries a post hits; a threat at one is aimed at its kind."""
+    def _apply_watchlist(
+        self, prediction: Prediction, text: str, addressed: str | None = None
+    ) -> Prediction:
+        """Name the watchlist entries a post hits; a threat at one is aimed at its kind.
+
+        `addressed` is the entry whose own account the post replies to: "you" in such
+        a reply names it (classify/watchlist.py, rule 5).
+        """
         hits = self.watchlist.find(text) if self.watchlist else []
+        you = ADDRESS_RE.search(text) if addressed and addressed in self.watchlist.kinds else None
+        if you is not None and addressed is not None:
+            kind = self.watchlist.kinds[addressed]
+            hits.append(WatchHit(addressed, kind, you.start(), you.end()))
         if not hits:
             return prediction
         prediction.watchlist = sorted({hit.name for hit in hits})
@@ -166,16 +179,31 @@ class Model:
         return prediction
 
     def iter_predict(
-        self, texts: Iterable[Any], batch_size: int = BATCH_SIZE
+        self,
+        texts: Iterable[Any],
+        batch_size: int = BATCH_SIZE,
+        addressed: Iterable[str | None] | None = None,
     ) -> Iterator[Prediction]:
-        """Stream predictions, reading `texts` in batches (any iterable, any length)."""
-        iterator = iter(texts)
-        while batch := list(islice(iterator, max(1, batch_size))):
-            yield from self._predict_batch(batch)
+        """Stream predictions, reading `texts` in batches (any iterable, any length).
 
-    def predict(self, texts: Iterable[Any], batch_size: int = BATCH_SIZE) -> list[Prediction]:
+        `addressed`, parallel to `texts`, names for each post the watchlist entry whose
+        own account it replies to (or None).
+        """
+        iterator = iter(texts)
+        entries = iter(addressed) if addressed is not None else None
+        size = max(1, batch_size)
+        while batch := list(islice(iterator, size)):
+            names = list(islice(entries, len(batch))) if entries is not None else None
+            yield from self._predict_batch(batch, names)
+
+    def predict(
+        self,
+        texts: Iterable[Any],
+        batch_size: int = BATCH_SIZE,
+        addressed: Iterable[str | None] | None = None,
+    ) -> list[Prediction]:
         """One Prediction per text, in order (texts are processed in batches)."""
-        return list(self.iter_predict(texts, batch_size))
+        return list(self.iter_predict(texts, batch_size, addressed))
 
     # -- persistence -----------------------------------------------------------
     def save(self, path: Path) -> None:

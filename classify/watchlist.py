@@ -12,6 +12,9 @@ an ordinary word (a mayor called Joy) never floods the queue:
    a capital letter (config.py refuses a lowercase single word such as "court") and
    matches only as written: "BOCC", "SMSD".
 4. Possessives count ("Okafor's", "city hall's"): the tokenizer splits off "'s".
+5. A reply to an entry's own account (config `accounts`, where the platform names the
+   replied-to account) that says "you"/"your" names that entry (`addresses()`); the
+   crawler records the entry, the classification job applies the rule.
 
 Matching runs on the original text (the classifier's normalised text is lower-cased,
 which would erase rule 2), tokenised by the same spaCy tokenizer, so character offsets
@@ -20,6 +23,7 @@ point into the post as stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +44,15 @@ TITLES: tuple[str, ...] = (
 
 # Which threat target kind a watchlist entry stands for when a threat names it.
 KIND_TARGET: dict[str, str] = {"person": "official", "role": "staff", "institution": "institution"}
+
+
+# "you", "your", "you're", "ya", "u" addressing the account replied to.
+ADDRESS_RE = re.compile(r"\b(?:you(?:r|rs|rself|'re|'ll|'d)?|ya|u|ur)\b", re.IGNORECASE)
+
+
+def addresses(text: str) -> bool:
+    """Whether a reply speaks to the account it answers ("you", "your"...)."""
+    return bool(ADDRESS_RE.search(text or ""))
 
 
 @dataclass(slots=True, frozen=True)

@@ -26,6 +26,9 @@ class PostItem:
     html: str | None = None
     title: str | None = None
     author_handle: str | None = None
+    # The account this post replies to, where the platform says so (raw, like
+    # author_handle; a pipeline keeps only a watchlist entry it names, never the handle).
+    reply_to_handle: str | None = None
     parent_id: str | None = None
     thread_id: str | None = None
     engagement: dict[str, Any] = field(default_factory=dict)
@@ -33,3 +36,5 @@ class PostItem:
     places: list[str] = field(default_factory=list)
     # Set by the pipelines, not by spiders.
     author_pseudonym: str | None = None
+    # The watchlist entry whose own account this post replies to (see reply_to_handle).
+    addressed_watchlist: str | None = None

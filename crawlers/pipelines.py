@@ -116,11 +116,39 @@ class LocalityPipeline(_Pipeline):
         return item
 
 
+def account_key(platform: str, handle: str) -> str:
+    return f"{platform}:{handle.strip().lstrip('@').casefold()}"
+
+
+def watchlist_accounts(entries: list[Any]) -> dict[str, str]:
+    """'platform:handle' -> entry name, from each entry's `accounts` in config."""
+    found = {}
+    for entry in entries:
+        for account in entry.accounts:
+            platform, _, handle = account.partition(":")
+            if handle:
+                found[account_key(platform.strip(), handle)] = entry.name
+    return found
+
+
 class PseudonymPipeline(_Pipeline):
-    """Replace the raw handle by its keyed pseudonym; keep the raw handle only if told."""
+    """Replace the raw handle by its keyed pseudonym; keep the raw handle only if told.
+
+    A reply to a watchlist entry's own account (`accounts` in config) keeps the entry's
+    name, so "you" in the reply can name it; the replied-to handle itself is dropped.
+    """
+
+    def open_spider(self) -> None:
+        settings = self.spider.context.settings
+        self.watch_accounts = watchlist_accounts(settings.watchlist if settings else [])
 
     def process_item(self, item: PostItem) -> PostItem:
         context = self.spider.context
+        if item.reply_to_handle:
+            item.addressed_watchlist = self.watch_accounts.get(
+                account_key(item.platform, item.reply_to_handle)
+            )
+            item.reply_to_handle = None
         if item.author_handle and context.pseudonymiser is not None:
             item.author_pseudonym = context.pseudonymiser(item.platform, item.author_handle)
         keep = bool(context.settings and context.settings.privacy.keep_raw_handles)
@@ -164,6 +192,7 @@ class StorePipeline(_Pipeline):
                 engagement=dict(item.engagement),
                 places=list(item.places),
                 source_id=spider.context.source_id,
+                addressed_watchlist=item.addressed_watchlist,
             )
         )
         if len(self.buffer) >= self.batch_size:

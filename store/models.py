@@ -121,6 +121,9 @@ class Post(Base):
     thread_id: Mapped[str | None] = mapped_column(String(300))
     engagement: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     places: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    # The watchlist entry whose own account this post replies to, when the platform
+    # says so; only the entry's name is kept, never the replied-to handle.
+    addressed_watchlist: Mapped[str | None] = mapped_column(String(200))
 
     author: Mapped[Author | None] = relationship()
     source: Mapped[Source | None] = relationship()

@@ -43,6 +43,8 @@ class PostRecord:
     engagement: dict[str, Any] = field(default_factory=dict)
     places: list[str] = field(default_factory=list)
     source_id: int | None = None
+    # A watchlist entry whose own account this post replies to (docs/watchlist.md).
+    addressed_watchlist: str | None = None
 
     def validated(self) -> PostRecord:
         where = f"post {self.platform}:{self.external_id}"
@@ -183,6 +185,7 @@ def _upsert_chunk(session: Session, records: list[PostRecord], tz: ZoneInfo) -> 
                 "thread_id": record.thread_id,
                 "engagement": record.engagement,
                 "places": record.places,
+                "addressed_watchlist": record.addressed_watchlist,
             }
         )
     table = Post.__table__

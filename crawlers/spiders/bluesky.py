@@ -258,9 +258,17 @@ class BlueskySpider(CohesionSpider):
             text=expand_links(record.get("text") or "", record.get("facets")),
             author_handle=author.get("did") or author.get("handle"),
             parent_id=(reply.get("parent") or {}).get("uri"),
+            # at://did:plc:xyz/app.bsky.feed.post/rkey: the replied-to account's DID.
+            reply_to_handle=_did_of((reply.get("parent") or {}).get("uri")),
             thread_id=(reply.get("root") or {}).get("uri") or uri,
             engagement={k: post.get(f"{k}Count", 0) for k in ("like", "repost", "reply", "quote")},
         )
+
+
+def _did_of(uri: str | None) -> str | None:
+    if not uri or not uri.startswith("at://did:"):
+        return None
+    return uri[len("at://") :].split("/", 1)[0]
 
 
 def _iso(moment: datetime) -> str:

@@ -51,6 +51,17 @@ def next_link(response: Response) -> str | None:
     return None
 
 
+def reply_to_handle(status: dict[str, Any]) -> str | None:
+    """user@instance of the account a reply answers, from the status's own mentions."""
+    target = status.get("in_reply_to_account_id")
+    if not target:
+        return None
+    for mention in status.get("mentions") or []:
+        if str(mention.get("id")) == str(target):
+            return author_handle(mention)
+    return None
+
+
 def author_handle(account: dict[str, Any]) -> str | None:
     """user@instance, the same whichever server reports it."""
     acct = account.get("acct") or account.get("username")
@@ -181,6 +192,7 @@ class MastodonSpider(CohesionSpider):
             text=text,
             title=status.get("spoiler_text") or None,
             author_handle=author_handle(status.get("account") or {}),
+            reply_to_handle=reply_to_handle(status),
             parent_id=uris.get(status.get("in_reply_to_id")),
             engagement={
                 "replies": status.get("replies_count", 0),
