@@ -139,40 +139,28 @@ class RedditSpider(CohesionSpider):
                 newest = {"name": entry.get("name"), "created": float(created)}
             yield from self.things([child])
         after = data["data"].get("after")
-        if mode == "before" and 0 < len(children) < self.options.limit:
-            done = True
-        elif mode == "before":  # empty (anchor gone?) or full page: walk from the top
-            done = not self.more_pages(page)
-            if not done:
-                url = self.url(path, limit=self.options.limit, raw_json=1)
-                yield self.request(
-                    url,
-                    self.parse_listing,
-                    page=page + 1,
-                    headers=self.auth,
-                    key=key,
-                    path=path,
-                    mode="top",
-                    stop=stop,
-                    newest=newest,
-                )
-                return
+        if mode == "before":
+            # A short page reached the anchor; an empty (anchor gone?) or full page means
+            # walking from the top instead.
+            done = 0 < len(children) < self.options.limit or not self.more_pages(page)
+            params = {}
         else:
             done = reached or not after or not children or not self.more_pages(page)
-            if not done:
-                url = self.url(path, limit=self.options.limit, after=after, raw_json=1)
-                yield self.request(
-                    url,
-                    self.parse_listing,
-                    page=page + 1,
-                    headers=self.auth,
-                    key=key,
-                    path=path,
-                    mode="top",
-                    stop=stop,
-                    newest=newest,
-                )
-                return
+            params = {"after": after}
+        if not done:
+            url = self.url(path, limit=self.options.limit, **params, raw_json=1)
+            yield self.request(
+                url,
+                self.parse_listing,
+                page=page + 1,
+                headers=self.auth,
+                key=key,
+                path=path,
+                mode="top",
+                stop=stop,
+                newest=newest,
+            )
+            return
         if done and newest is not None:
             self.set_cursor(key, newest)
 
