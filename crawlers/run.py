@@ -220,7 +220,6 @@ async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummar
     from crawlers.settings import scrapy_settings
     from jobs import Runtime, sync_sources
     from store.engine import session_scope
-    from store.runs import CrawlCounts as StoreCounts
     from store.runs import finish_crawl_run, get_source, save_cursor, start_crawl_run
 
     source = job.settings.source(job.source)
@@ -297,13 +296,7 @@ async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummar
                     session,
                     run_id,
                     summary.status,
-                    StoreCounts(
-                        pages=counts.pages,
-                        items_seen=counts.items,
-                        items_new=counts.new,
-                        items_duplicate=counts.duplicate,
-                        errors=counts.errors,
-                    ),
+                    counts.for_store(),
                     summary.message or None,
                 )
         runtime.close()

@@ -97,7 +97,6 @@ class _NodeRun:
     def spider_closed(self, spider: Any, reason: str) -> None:
         from crawlers.run import _message
         from store.engine import session_scope
-        from store.runs import CrawlCounts as StoreCounts
         from store.runs import finish_crawl_run, save_cursor
 
         context, counts = self.context, self.context.counts
@@ -115,13 +114,7 @@ class _NodeRun:
                     session,
                     self.run_id,
                     "failed" if counts.errors else "ok",
-                    StoreCounts(
-                        pages=counts.pages,
-                        items_seen=counts.items,
-                        items_new=counts.new,
-                        items_duplicate=counts.duplicate,
-                        errors=counts.errors,
-                    ),
+                    counts.for_store(),
                     _message(counts) or None,
                 )
         finally:

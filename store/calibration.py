@@ -81,24 +81,65 @@ def _key(seed: str, post_id: int) -> str:
     return hashlib.sha256(f"{seed}:{post_id}".encode()).hexdigest()
 
 
+@dataclass(slots=True, frozen=True)
+class _Stratum:
+    """One week and label: the posts the model flagged with it, the others, and the
+    seeded samples of each."""
+
+    week_start: date
+    label: str
+    flagged: list[int]
+    unflagged: list[int]
+    flagged_sample: list[int]
+    unflagged_sample: list[int]
+
+
 def _week_posts(
-    session: Session, model_version_id: int, week: date, label: str
-) -> tuple[list[int], list[int]]:
-    flag = getattr(Classification, f"flag_{label}")
+    session: Session, model_version_id: int, week: date, labels: tuple[str, ...]
+) -> dict[str, tuple[list[int], list[int]]]:
+    """label -> (flagged post ids, unflagged post ids) of the week, in one query."""
+    flags = [getattr(Classification, f"flag_{label}") for label in labels]
     query = (
-        select(Post.id, flag)
+        select(Post.id, *flags)
         .join(Classification, Classification.post_id == Post.id)
         .where(Classification.model_version_id == model_version_id, Post.week_start == week)
     )
-    flagged: list[int] = []
-    unflagged: list[int] = []
-    for post_id, is_flagged in session.execute(query):
-        (flagged if is_flagged else unflagged).append(post_id)
-    return flagged, unflagged
+    split: dict[str, tuple[list[int], list[int]]] = {label: ([], []) for label in labels}
+    for post_id, *is_flagged in session.execute(query):
+        for label, flagged in zip(labels, is_flagged, strict=True):
+            split[label][0 if flagged else 1].append(post_id)
+    return split
 
 
 def _sample(ids: list[int], n: int, seed: str, label: str) -> list[int]:
     return sorted(ids, key=lambda post_id: _key(f"{seed}:{label}", post_id))[:n]
+
+
+def _strata(
+    session: Session,
+    model_version_id: int,
+    weeks: list[date],
+    labels: tuple[str, ...],
+    flagged_n: int,
+    unflagged_n: int,
+    seed: str,
+) -> list[_Stratum]:
+    strata = []
+    for week in weeks:
+        for label, (flagged, unflagged) in _week_posts(
+            session, model_version_id, week, labels
+        ).items():
+            strata.append(
+                _Stratum(
+                    week,
+                    label,
+                    flagged,
+                    unflagged,
+                    _sample(flagged, flagged_n, seed, label),
+                    _sample(unflagged, unflagged_n, seed, label),
+                )
+            )
+    return strata
 
 
 def draw(
@@ -113,17 +154,11 @@ def draw(
 ) -> list[CalibrationItem]:
     """The calibration sample of the weeks, per week and label (a post may recur)."""
     items: list[CalibrationItem] = []
-    for week in weeks:
-        for label in labels:
-            flagged, unflagged = _week_posts(session, model_version_id, week, label)
-            items += [
-                CalibrationItem(i, week, label, "flagged")
-                for i in _sample(flagged, flagged_n, seed, label)
-            ]
-            items += [
-                CalibrationItem(i, week, label, "unflagged")
-                for i in _sample(unflagged, unflagged_n, seed, label)
-            ]
+    for s in _strata(session, model_version_id, weeks, labels, flagged_n, unflagged_n, seed):
+        items += [CalibrationItem(i, s.week_start, s.label, "flagged") for i in s.flagged_sample]
+        items += [
+            CalibrationItem(i, s.week_start, s.label, "unflagged") for i in s.unflagged_sample
+        ]
     return items
 
 
@@ -192,35 +227,23 @@ def estimates(
     unflagged_n: int = UNFLAGGED_PER_WEEK_LABEL,
 ) -> list[CalibrationEstimate]:
     """Precision per week and label from calibration reviews only (see module doc)."""
-    strata = {
-        (week, label): _week_posts(session, model_version_id, week, label)
-        for week in weeks
-        for label in LABELS
-    }
-    samples = {
-        key: (
-            _sample(flagged, flagged_n, seed, key[1]),
-            _sample(unflagged, unflagged_n, seed, key[1]),
-        )
-        for key, (flagged, unflagged) in strata.items()
-    }
-    every_post = {i for f, u in samples.values() for i in (*f, *u)}
+    strata = _strata(session, model_version_id, weeks, LABELS, flagged_n, unflagged_n, seed)
+    every_post = {i for s in strata for i in (*s.flagged_sample, *s.unflagged_sample)}
     truth = _calibration_truth(session, model_version_id, every_post)
     result = []
-    for (week, label), (flagged_sample, unflagged_sample) in samples.items():
-        flagged, unflagged = strata[(week, label)]
-        reviewed_flagged = [i for i in flagged_sample if i in truth]
-        reviewed_unflagged = [i for i in unflagged_sample if i in truth]
+    for s in strata:
+        reviewed_flagged = [i for i in s.flagged_sample if i in truth]
+        reviewed_unflagged = [i for i in s.unflagged_sample if i in truth]
         result.append(
             CalibrationEstimate(
-                week,
-                label,
-                len(flagged),
-                len(unflagged),
+                s.week_start,
+                s.label,
+                len(s.flagged),
+                len(s.unflagged),
                 len(reviewed_flagged),
-                sum(label in truth[i] for i in reviewed_flagged),
+                sum(s.label in truth[i] for i in reviewed_flagged),
                 len(reviewed_unflagged),
-                sum(label in truth[i] for i in reviewed_unflagged),
+                sum(s.label in truth[i] for i in reviewed_unflagged),
             )
         )
     return result

@@ -80,6 +80,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from config import ConfigError, SourceSettings
+from store.runs import CrawlCounts as StoreCounts
 
 # Platform name -> "module:Class". Imported on demand: a bad name is an error listing the
 # valid ones, and a spider that fails to import fails loudly (never skipped silently).
@@ -128,6 +129,16 @@ class CrawlCounts:
     not_local: int = 0
     errors: int = 0
     messages: list[str] = field(default_factory=list)
+
+    def for_store(self) -> StoreCounts:
+        """The counts a crawl_runs row keeps."""
+        return StoreCounts(
+            pages=self.pages,
+            items_seen=self.items,
+            items_new=self.new,
+            items_duplicate=self.duplicate,
+            errors=self.errors,
+        )
 
 
 @dataclass
