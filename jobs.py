@@ -28,7 +28,6 @@ from store.pseudonyms import Pseudonymiser, create_key_file, load_key
 from store.runs import sync_source
 
 REPO_ROOT = Path(__file__).resolve().parent
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
 
 
 @dataclass
@@ -60,7 +59,11 @@ class Runtime:
 
     def model_dir(self) -> Path:
         configured = self.settings.classifier.model
-        return self.settings.resolve(configured) if configured else DEFAULT_MODEL_DIR
+        if configured:
+            return self.settings.resolve(configured)
+        from classify.model import DEFAULT_MODEL_DIR  # the bundled model
+
+        return DEFAULT_MODEL_DIR
 
     def close(self) -> None:
         self.engine.dispose()
