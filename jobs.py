@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,8 @@ from store.engine import (
 )
 from store.pseudonyms import Pseudonymiser, create_key_file, load_key
 from store.runs import sync_source
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -261,8 +264,7 @@ def classify_worker(
     import time
     import uuid
 
-    from store.claims import claim_batch, release, still_held
-    from store.classifications import save_classifications
+    from store.claims import claim_batch
 
     if runtime.engine.dialect.name != "postgresql":
         raise DatabaseError(
@@ -275,8 +277,15 @@ def classify_worker(
     floor = 0  # see claim_batch: search above the previous batch, from 0 before stopping
     stale = False  # classified since the trend rollups were last refreshed
     while stop is None or not stop():
-        with session_scope(runtime.sessions) as session:
-            batch = claim_batch(session, version_id, worker, size, lease_seconds, floor)
+        claim = partial(
+            claim_batch,
+            model_version_id=version_id,
+            worker=worker,
+            batch_size=size,
+            lease_seconds=lease_seconds,
+            after_id=floor,
+        )
+        batch = _retrying(runtime, claim)
         if not batch and floor:
             floor = 0
             continue
@@ -291,16 +300,70 @@ def classify_worker(
         floor = batch[0].id - 1
         records, local = _predict_records(model, batch)
         ids = [post.id for post in batch]
-        with session_scope(runtime.sessions) as session:
-            held = still_held(session, version_id, worker, ids)
-            mine = [r for r in records if r.post_id in held]
-            classified += save_classifications(session, version_id, mine, local)
-            flagged += sum(bool(r.flags) for r in mine)
-            release(session, version_id, worker, ids)
+        written, flagged_now = _retrying(
+            runtime, partial(_write_claimed, version_id, worker, ids, records, local)
+        )
+        classified += written
+        flagged += flagged_now
         stale = True
         if progress is not None:
             progress(len(batch))
     return ClassifyResult(model.version, classified, flagged)
+
+
+def _write_claimed(
+    version_id: int,
+    worker: str,
+    ids: list[int],
+    records: list[Any],
+    local: set[int],
+    session: Session,
+) -> tuple[int, int]:
+    """Write the results of the posts this worker still holds, then release its claims.
+
+    Returns (classified, flagged) among them.
+    """
+    from store.claims import release, still_held
+    from store.classifications import save_classifications
+
+    held = still_held(session, version_id, worker, ids)
+    mine = [record for record in records if record.post_id in held]
+    written = save_classifications(session, version_id, mine, local)
+    release(session, version_id, worker, ids)
+    return written, sum(bool(record.flags) for record in mine)
+
+
+def _retrying(runtime: Runtime, work: Callable[[Session], T], attempts: int = 5) -> T:
+    """Run `work` in one transaction, again after a deadlock or serialization failure.
+
+    Concurrent workers can still meet in PostgreSQL's lock graph (a claim's ON CONFLICT
+    waits on the row another worker is writing, say); PostgreSQL then rolls one of them
+    back. That transaction wrote nothing, so running it again is safe, and it is what a
+    worker left alone overnight must do rather than die.
+    """
+    import logging
+    import random
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    from store.claims import is_retryable
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(runtime.sessions) as session:
+                return work(session)
+        except DBAPIError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            delay = random.uniform(0.05, 0.2) * attempt  # jitter: the two do not meet again
+            logging.getLogger(__name__).warning(
+                "transient conflict with another worker (%s); retrying in %.2fs",
+                getattr(error.orig, "sqlstate", "?"),
+                delay,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def _prepare_model(runtime: Runtime, model_dir: Path | None) -> tuple[Any, int]:

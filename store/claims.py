@@ -56,7 +56,13 @@ def claim_batch(
         unclassified_posts_query(model_version_id)
         .where(~live_claim, Post.id > after_id)
         .limit(batch_size)
-        .with_for_update(of=Post, skip_locked=True)
+        # FOR NO KEY UPDATE, not FOR UPDATE: claimers still skip each other's rows, but
+        # the foreign-key check of another worker writing classifications (FOR KEY
+        # SHARE on the post) does not wait on it. With FOR UPDATE, a claimer whose
+        # snapshot predates a claim could lock posts another worker is writing, then
+        # wait on that worker's claim rows while the writer waited on the posts: a
+        # deadlock.
+        .with_for_update(of=Post, skip_locked=True, key_share=True)
     )
     for _attempt in range(5):  # a fresh statement sees the claims committed meanwhile
         posts = list(session.scalars(query))
@@ -121,6 +127,17 @@ def still_held(
         .with_for_update()
     )
     return set(session.scalars(query))
+
+
+# SQLSTATEs after which the whole transaction can simply be run again: deadlock detected
+# and serialization failure. PostgreSQL rolls the transaction back; nothing was written.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a database error is a transient conflict between concurrent transactions."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 def release(session: Session, model_version_id: int, worker: str, post_ids: list[int]) -> None:

@@ -8,8 +8,9 @@ worker classifies those posts.
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,27 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """start_worker, with every process killed and its pipe closed however the test ends.
+
+    A failed assertion would otherwise leave the other workers running and their pipes
+    open, to be reported as unraisable warnings in whichever test runs next.
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def start(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Popen[str]:
+        process = start_worker(env, cwd, *args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+@pytest.fixture
 def pg(postgres_url: str) -> Iterator[Engine]:
     engine = make_engine(postgres_url)
     upgrade(engine)
@@ -49,12 +71,16 @@ def pg(postgres_url: str) -> Iterator[Engine]:
 
 
 def test_three_workers_classify_20k_posts_exactly_once(
-    pg: Engine, postgres_url: str, model: Path, tmp_path: Path
+    pg: Engine,
+    postgres_url: str,
+    model: Path,
+    tmp_path: Path,
+    spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     total = 20_000
     seed_posts(pg, total)
     env = worker_env(postgres_url, model)
-    workers = [start_worker(env, tmp_path, "--batch", "500") for _ in range(3)]
+    workers = [spawn(env, tmp_path, "--batch", "500") for _ in range(3)]
     outputs = []
     for worker in workers:
         out, _ = worker.communicate(timeout=240)
@@ -71,13 +97,17 @@ def test_three_workers_classify_20k_posts_exactly_once(
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(
-    pg: Engine, postgres_url: str, model: Path, tmp_path: Path
+    pg: Engine,
+    postgres_url: str,
+    model: Path,
+    tmp_path: Path,
+    spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     total = 3_000
     seed_posts(pg, total)
     env = worker_env(postgres_url, model)
     lease = 2
-    victim = start_worker(env, tmp_path, "--batch", "1000", "--lease", str(lease))
+    victim = spawn(env, tmp_path, "--batch", "1000", "--lease", str(lease))
     deadline = time.monotonic() + 120
     while scalar(pg, "SELECT count(*) FROM classify_claims") == 0:
         assert victim.poll() is None, victim.communicate()[0]
@@ -95,7 +125,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert classified_before < total
 
     time.sleep(lease + 0.5)  # the dead worker's lease runs out
-    rescuer = start_worker(env, tmp_path, "--batch", "1000", "--lease", str(lease))
+    rescuer = spawn(env, tmp_path, "--batch", "1000", "--lease", str(lease))
     out, _ = rescuer.communicate(timeout=240)
     assert rescuer.returncode == 0, out
     assert classified_count(out) == total - classified_before
@@ -105,12 +135,14 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert scalar(pg, "SELECT count(*) FROM classify_claims") == 0
 
 
-def test_on_sqlite_the_command_runs_one_worker_and_says_so(model: Path, tmp_path: Path) -> None:
+def test_on_sqlite_the_command_runs_one_worker_and_says_so(
+    model: Path, tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]
+) -> None:
     url = f"sqlite:///{tmp_path / 'one.db'}"
     engine = make_engine(url)
     upgrade(engine)
     seed_posts(engine, 50)
-    worker = start_worker(worker_env(url, model), tmp_path)
+    worker = spawn(worker_env(url, model), tmp_path)
     out, _ = worker.communicate(timeout=120)
     assert worker.returncode == 0, out
     assert "running a single classify worker" in out and classified_count(out) == 50
