@@ -507,7 +507,7 @@ def retrain_from_reviews(
     from datetime import UTC, datetime
 
     from review.retrain import TrainedModel
-    from store.review_queries import reviewed_examples
+    from store.decisions import reviewed_examples
 
     progress("collecting reviewed posts", 0.02)
     with session_scope(runtime.sessions) as session:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from demo.corpus import DemoCorpus
 from demo.pools import Truth
 from store.calibration import pending
+from store.decisions import record_decision
 from store.models import Classification, Post
-from store.review_queries import record_decision
 from store.status import active_model
 
 LABEL_ORDER = ("hate", "anti_government", "threat", "doxxing")

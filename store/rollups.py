@@ -13,7 +13,7 @@ the store. The rollup keeps its result per (model version, week):
 Whatever changes a week's effective labels marks the week dirty in the same
 transaction (`mark_weeks` / `mark_posts`, one INSERT of the distinct weeks): storing new
 posts (store.posts.upsert_posts), writing classifications (save_classifications),
-recording a review (review_queries.record_decision), purging posts (retention.purge).
+recording a review (decisions.record_decision), purging posts (retention.purge).
 A mark holds for every model version. A model with no rollup yet (a newly activated
 one) simply has no built weeks.
 

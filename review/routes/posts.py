@@ -21,7 +21,7 @@ from review.rendering import flash, query, render
 from review.routes.calibration import window_of
 from review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
 from review.security import Actor, Viewer
-from store import review_queries
+from store import decisions, review_queries
 from store.models import LABELS, REVIEW_DECISIONS
 from store.review_queries import ReviewInputError
 from store.status import active_model
@@ -103,7 +103,7 @@ def decide(
             )
     try:
         with db(request) as session:
-            review_queries.record_decision(
+            decisions.record_decision(
                 session,
                 post_id=post_id,
                 user_id=user.id,
@@ -154,7 +154,7 @@ def _blind_decision(
                 )
             flags = review_queries.model_flags(session, post_id, model)
             decision, labels = calibration.blind_decision(flags, answer, checked)
-            review_queries.record_decision(
+            decisions.record_decision(
                 session,
                 post_id=post_id,
                 user_id=user.id,

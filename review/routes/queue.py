@@ -15,7 +15,7 @@ from classify.taxonomy import NARRATIVES, TARGETS
 from review.context import client_ip, db
 from review.rendering import render
 from review.security import Viewer
-from store import audit, review_queries
+from store import audit, decisions, review_queries
 from store.models import LABELS
 from store.review_queries import STATUSES, QueueFilters, ReviewInputError
 from store.status import active_model
@@ -121,7 +121,7 @@ def _cell(value: object) -> str:
 @router.get("/export.csv")
 def export_csv(request: Request, user: Viewer) -> Response:
     with db(request) as session:
-        rows = review_queries.export_decisions(session)
+        rows = decisions.export_decisions(session)
         audit.record_audit(
             session,
             "export.decisions",
@@ -132,9 +132,9 @@ def export_csv(request: Request, user: Viewer) -> Response:
         )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(review_queries.EXPORT_COLUMNS)
+    writer.writerow(decisions.EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[column]) for column in review_queries.EXPORT_COLUMNS])
+        writer.writerow([_cell(row[column]) for column in decisions.EXPORT_COLUMNS])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -11,7 +11,7 @@ from review.context import app_context, client_ip, db
 from review.rendering import flash, render
 from review.retrain import compare_metrics
 from review.security import AdminActor, AdminViewer
-from store import audit, review_queries
+from store import audit, decisions
 from store.classifications import register_model_version
 from store.status import active_model
 from store.users import UserInfo
@@ -28,7 +28,7 @@ def _status(request: Request, user: UserInfo, template: str) -> Response:
         if model is not None:
             current = {"name": model.name, "metrics": dict(model.metrics or {})}
         reviewed = (
-            len(review_queries.reviewed_examples(session)) if template == "retrain.html" else None
+            len(decisions.reviewed_examples(session)) if template == "retrain.html" else None
         )
     rows = []
     if state.result is not None:

@@ -15,8 +15,7 @@ from cli import app
 from config import Settings
 from jobs import Runtime, retrain_from_reviews, review_app, review_examples_as_records
 from review.retrain import TrainedModel
-from store import review_queries as rq
-from store import users
+from store import decisions, users
 from store.engine import session_scope
 from tests.review.client import AppClient
 from tests.review.seed import ANALYST, seed
@@ -124,7 +123,7 @@ def _decide(sessions: sessionmaker[Session], ids: dict[str, int]) -> None:
             ("t3_dox", "escalate", None),
             ("t3_hostile", "correct", {"flags": ["hate"], "targets": []}),
         ):
-            rq.record_decision(session, post_id=ids[key], user_id=alan[0].id, actor="alan",
+            decisions.record_decision(session, post_id=ids[key], user_id=alan[0].id, actor="alan",
                                decision=decision, corrected_labels=labels)  # fmt: skip
 
 
@@ -132,7 +131,9 @@ def test_reviewed_posts_become_training_records(sessions: sessionmaker[Session])
     world = seed(sessions, filler=0)
     _decide(sessions, world.ids)
     with session_scope(sessions) as session:
-        records = {r["id"]: r for r in review_examples_as_records(rq.reviewed_examples(session))}
+        records = {
+            r["id"]: r for r in review_examples_as_records(decisions.reviewed_examples(session))
+        }
     ids = world.ids
     assert set(records) == {f"review:{ids[k]}" for k in ("t3_threat", "t3_hate", "t3_hostile")}
     threat = records[f"review:{ids['t3_threat']}"]

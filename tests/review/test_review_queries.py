@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import decisions, users
 from store import review_queries as rq
-from store import users
 from store.engine import session_scope
 from store.models import AuditLog, Review
 from store.review_queries import QueueFilters, ReviewInputError
@@ -70,13 +70,13 @@ def test_status_follows_the_latest_review(sessions: sessionmaker[Session], world
     ids = world.ids
     with session_scope(sessions) as session:
         alan = _user_id(session, "alan")
-        rq.record_decision(
+        decisions.record_decision(
             session, post_id=ids["t3_threat"], user_id=alan, actor="alan", decision="escalate"
         )
-        rq.record_decision(
+        decisions.record_decision(
             session, post_id=ids["t3_dox"], user_id=alan, actor="alan", decision="escalate"
         )
-        rq.record_decision(
+        decisions.record_decision(
             session, post_id=ids["t3_dox"], user_id=alan, actor="alan", decision="confirm"
         )
     with session_scope(sessions) as session:
@@ -109,7 +109,7 @@ def test_neighbours_follow_the_queue_even_after_a_decision(
             ids["t3_threat"],
             ids["t3_hostile"],
         )
-        rq.record_decision(session, post_id=ids["t3_dox"], user_id=_user_id(session, "alan"),
+        decisions.record_decision(session, post_id=ids["t3_dox"], user_id=_user_id(session, "alan"),
                            actor="alan", decision="reject")  # fmt: skip
         # The reviewed post left the unreviewed queue; its neighbours are still found.
         assert rq.neighbours(session, model, "priority", f, ids["t3_dox"]) == (
@@ -136,7 +136,7 @@ def test_uncertain_queue_is_near_thresholds_closest_first(
         assert ids["t3_plain"] not in found and ids["t3_threat"] not in found
         closeness = [item.closeness or 0.0 for item in page.items]
         assert closeness == sorted(closeness)
-        rq.record_decision(session, post_id=ids["t3_near"], user_id=_user_id(session, "alan"),
+        decisions.record_decision(session, post_id=ids["t3_near"], user_id=_user_id(session, "alan"),
                            actor="alan", decision="reject", queue="uncertain")  # fmt: skip
         after = rq.queue_page(session, model, "uncertain", QueueFilters(), per_page=100)
         assert ids["t3_near"] not in _ids(after)
@@ -158,7 +158,7 @@ def test_record_decision_writes_review_and_audit_together(
     post_id = world.ids["t3_hate"]
     with session_scope(sessions) as session:
         alan = _user_id(session, "alan")
-        review_id = rq.record_decision(
+        review_id = decisions.record_decision(
             session,
             post_id=post_id,
             user_id=alan,
@@ -190,7 +190,7 @@ def test_record_decision_writes_review_and_audit_together(
         ({"decision": "confirm", "queue": "random"}, ReviewInputError),
         ({"decision": "correct", "corrected_labels": {"flags": ["spam"]}}, ReviewInputError),
         ({"decision": "correct", "corrected_labels": {"colour": ["red"]}}, ReviewInputError),
-        ({"decision": "confirm", "note": "x" * (rq.MAX_NOTE_CHARS + 1)}, ReviewInputError),
+        ({"decision": "confirm", "note": "x" * (decisions.MAX_NOTE_CHARS + 1)}, ReviewInputError),
         ({"decision": "confirm", "post_id": 999_999}, LookupError),
     ],
 )
@@ -200,7 +200,7 @@ def test_bad_decisions_are_refused(sessions: sessionmaker[Session], world: World
         args: dict[str, object] = {"post_id": world.ids["t3_hate"], "user_id": _user_id(session, "alan"),
                                    "actor": "alan", **kwargs}  # fmt: skip
         with pytest.raises(error):
-            rq.record_decision(session, **args)  # type: ignore[arg-type]
+            decisions.record_decision(session, **args)  # type: ignore[arg-type]
     with session_scope(sessions) as session:
         assert session.scalars(select(Review)).all() == []
 
@@ -213,7 +213,7 @@ def test_reviewed_examples_use_the_latest_decision(
         alan = _user_id(session, "alan")
 
         def decide(key: str, decision: str, labels: dict[str, list[str]] | None = None) -> None:
-            rq.record_decision(session, post_id=ids[key], user_id=alan, actor="alan",
+            decisions.record_decision(session, post_id=ids[key], user_id=alan, actor="alan",
                                decision=decision, corrected_labels=labels)  # fmt: skip
 
         decide("t3_threat", "confirm")
@@ -226,7 +226,7 @@ def test_reviewed_examples_use_the_latest_decision(
             {"flags": ["anti_government", "threat"], "threat_targets": ["official"]},
         )
     with session_scope(sessions) as session:
-        examples = {ex.post_id: ex for ex in rq.reviewed_examples(session)}
+        examples = {ex.post_id: ex for ex in decisions.reviewed_examples(session)}
     assert set(examples) == {ids["t3_threat"], ids["t3_hate"], ids["f_fraud"]}
     threat = examples[ids["t3_threat"]]
     assert threat.flags == ["hate", "anti_government", "threat", "doxxing"][1:3]
@@ -238,10 +238,10 @@ def test_reviewed_examples_use_the_latest_decision(
 
 def test_export_rows(sessions: sessionmaker[Session], world: World) -> None:
     with session_scope(sessions) as session:
-        rq.record_decision(session, post_id=world.ids["t3_threat"], user_id=_user_id(session, "ada"),
+        decisions.record_decision(session, post_id=world.ids["t3_threat"], user_id=_user_id(session, "ada"),
                            actor="ada", decision="confirm", note="=1+1")  # fmt: skip
-        rows = rq.export_decisions(session)
-    assert len(rows) == 1 and set(rows[0]) == set(rq.EXPORT_COLUMNS)
+        rows = decisions.export_decisions(session)
+    assert len(rows) == 1 and set(rows[0]) == set(decisions.EXPORT_COLUMNS)
     row = rows[0]
     assert row["reviewer"] == "ada" and row["model_version"] == "test-model-1"
     assert row["model_flags"] == "anti_government threat" and row["source"] == "county-reddit"

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import review_queries, rollups, trends
+from store import decisions, rollups, trends
 from store.classifications import ClassificationRecord, register_model_version, save_classifications
 from store.engine import session_scope
 from store.models import Post, TrendDirtyWeek, TrendRollupWeek
@@ -77,7 +77,7 @@ def test_rollup_series_equal_direct_series_through_changes(
 
     with session_scope(sessions) as session:
         user = users.create_user(session, "ana", "hash", "analyst")
-        review_queries.record_decision(
+        decisions.record_decision(
             session,
             post_id=data.post_ids["c0"],
             user_id=user.id,
