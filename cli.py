@@ -869,6 +869,18 @@ def train_command(
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")] = Path(
         "models/default"
     ),
+    progress_json: Annotated[
+        bool,
+        typer.Option(
+            "--progress-json",
+            help="With --with-reviews: print progress and the result as JSON lines "
+            "(what the review app reads).",
+        ),
+    ] = False,
+    exit_with_parent: Annotated[
+        bool,
+        typer.Option("--exit-with-parent", hidden=True, help="Exit when stdin closes."),
+    ] = False,
 ) -> None:
     """Train a classifier and write a model directory with its model card.
 
@@ -877,6 +889,14 @@ def train_command(
     database. Example: `cohesion train --data ~/datasets --out models/default`
     """
     import sys
+
+    if progress_json and not with_reviews:
+        _fail(ValueError("--progress-json works with --with-reviews only"))
+    if with_reviews and progress_json:
+        if exit_with_parent:
+            _exit_when_stdin_closes()
+        _train_with_reviews_json(_config(ctx), out, data, dataset)
+        return
 
     from classify.train import DEFAULT_DATASETS, train
 
@@ -891,6 +911,7 @@ def train_command(
                 out,
                 lambda message, _fraction: console.print(message, highlight=False),
                 data_dirs=data,
+                datasets=dataset,
             )
         except ValueError as exc:
             _fail(exc)
@@ -905,6 +926,66 @@ def train_command(
         _fail(exc)
     console.print(_metrics_table(model.metrics))
     console.print(f"wrote {out} ({model.version}); model card in {out / 'MODEL_CARD.md'}")
+
+
+def _emit_json(event: dict[str, Any]) -> None:
+    import os
+    import sys
+
+    sys.stdout.write(json.dumps({**event, "pid": os.getpid()}, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _train_with_reviews_json(
+    config: Path | None, out: Path, data: list[Path] | None, datasets: list[str] | None
+) -> None:
+    """`train --with-reviews --progress-json`: the review app's child process.
+
+    One JSON object per line on stdout (review.retrain.ProcessRetrain reads them):
+    progress events, then the result or the error; the exit code is non-zero on failure,
+    with the error on stderr too (a traceback when it was not a user error).
+    """
+    from dataclasses import asdict
+
+    from jobs import Runtime, retrain_from_reviews
+
+    try:
+        runtime = Runtime.open(config)
+        try:
+            result = retrain_from_reviews(
+                runtime,
+                out,
+                lambda message, fraction: _emit_json(
+                    {"event": "progress", "message": message, "fraction": fraction}
+                ),
+                data_dirs=data,
+                datasets=datasets,
+            )
+        finally:
+            runtime.close()
+    except Exception as exc:
+        _emit_json({"event": "error", "error": f"{type(exc).__name__}: {exc}"})
+        if isinstance(exc, (ValueError, *USER_ERRORS)):
+            _fail(exc)
+        raise
+    _emit_json({"event": "result", "model": asdict(result)})
+
+
+def _exit_when_stdin_closes() -> None:
+    """Exit at once when stdin reaches its end: the review app that started this process
+    holds the pipe's other end, so a crashed or killed app leaves no training orphan."""
+    import os
+    import threading
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            return
+        os._exit(3)
+
+    threading.Thread(target=watch, name="cohesion-parent-watch", daemon=True).start()
 
 
 @app.command("evaluate")

@@ -7,11 +7,11 @@ call one of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,9 @@ from store.engine import (
 )
 from store.pseudonyms import Pseudonymiser, create_key_file, load_key
 from store.runs import sync_source
+
+if TYPE_CHECKING:
+    from review.retrain import ProcessRetrain
 
 T = TypeVar("T")
 
@@ -448,7 +451,7 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         secret=secret,
         session_hours=settings.review.session_hours,
         https_only=https_only,
-        retrain=lambda progress: retrain_from_reviews(runtime, None, progress),
+        retrain=retrain_in_child_process(runtime),
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
     )
@@ -489,23 +492,70 @@ def review_examples_as_records(examples: list[Any]) -> list[dict[str, Any]]:
     return records
 
 
+def reviewed_model_dir(runtime: Runtime) -> Path:
+    """Where a retrain from reviews writes its model: a new `reviewed-<time>` folder next
+    to the current model."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return current_model_dir(runtime).parent / f"reviewed-{stamp}"
+
+
+def retrain_in_child_process(
+    runtime: Runtime,
+    *,
+    data_dirs: Sequence[Path] | None = None,
+    datasets: Sequence[str] | None = None,
+) -> ProcessRetrain:
+    """The review app's RetrainFn: `cohesion train --with-reviews --progress-json` in a
+    child process of this Python, so that training never stalls the web process.
+
+    The child reads the same config file and environment, with the database URL this
+    runtime actually uses set on top; each run writes to a fresh reviewed_model_dir.
+    """
+    import os
+    import sys
+
+    from review.retrain import ProcessRetrain
+
+    def command() -> list[str]:
+        # -P: never import a cli.py from the working directory.
+        argv = [sys.executable, "-P", "-m", "cli"]
+        if runtime.settings.config_path is not None:
+            argv += ["--config", str(runtime.settings.config_path)]
+        argv += ["train", "--with-reviews", "--progress-json", "--exit-with-parent"]
+        argv += ["--out", str(reviewed_model_dir(runtime).resolve())]
+        for data_dir in data_dirs or ():
+            argv += ["--data", str(Path(data_dir).resolve())]
+        for name in datasets or ():
+            argv += ["--dataset", name]
+        return argv
+
+    env = {"COHESION_DATABASE__URL": runtime.engine.url.render_as_string(hide_password=False)}
+    if (REPO_ROOT / "pyproject.toml").is_file():  # a source tree: the child runs this code
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+        )
+    return ProcessRetrain(command, env=env)
+
+
 def retrain_from_reviews(
     runtime: Runtime,
     out_dir: Path | None,
     progress: Callable[[str, float | None], None],
     *,
     data_dirs: list[Path] | None = None,
+    datasets: Sequence[str] | None = None,
     trainer: Callable[..., Any] | None = None,
 ) -> Any:
     """Train a new model from the training data plus every reviewed post; register nothing.
 
     Confirmed posts keep the model's labels, corrected posts the analyst's, rejected posts
-    are negatives. The model is written to `out_dir` (default: a new `reviewed-<time>`
-    folder next to the current model) and returned as a review.retrain.TrainedModel for
-    an admin to compare and activate.
+    are negatives. The model is written to `out_dir` (default: reviewed_model_dir, a new
+    `reviewed-<time>` folder next to the current model) and returned as a
+    review.retrain.TrainedModel for an admin to compare and activate. `datasets` limits
+    the training data to those datasets (default: the trainer's).
     """
-    from datetime import UTC, datetime
-
     from review.retrain import TrainedModel
     from store.decisions import reviewed_examples
 
@@ -517,13 +567,15 @@ def retrain_from_reviews(
     records = review_examples_as_records(examples)
     progress(f"{len(records)} reviewed posts exported as training examples", 0.05)
     if out_dir is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        out_dir = current_model_dir(runtime).parent / f"reviewed-{stamp}"
+        out_dir = reviewed_model_dir(runtime)
     if trainer is None:
         from classify.train import train as default_trainer
 
         trainer = default_trainer
-    model = trainer(data_dirs, records, out_dir, say=lambda message: progress(message, None))
+    options: dict[str, Any] = {"datasets": tuple(datasets)} if datasets else {}
+    model = trainer(
+        data_dirs, records, out_dir, say=lambda message: progress(message, None), **options
+    )
     progress("model written and evaluated", 1.0)
     decisions = {
         d: sum(1 for ex in examples if ex.decision == d) for d in ("confirm", "correct", "reject")

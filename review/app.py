@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -48,7 +50,9 @@ def create_app(
     locality: str = "",
     timezone: str = "UTC",
 ) -> FastAPI:
-    app = FastAPI(title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.ctx = AppContext(
         sessions=sessions,
         limiter=LoginRateLimiter(),
@@ -74,6 +78,13 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # No training process may outlive the app.
+    app.state.ctx.retrain.stop()
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:

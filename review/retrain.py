@@ -1,19 +1,27 @@
-"""Retraining from reviewed posts, run in a background thread of the review app.
+"""Retraining from reviewed posts, watched from a background thread of the review app.
 
-The app is given a `RetrainFn` (jobs.retrain_from_reviews bound to the runtime, or a
-fake in tests). It reports progress through a callback; the finished model waits here
-until an admin has compared its metrics with the current model's and either activates
-it (the route registers the model version) or discards it. One run at a time.
+The app is given a `RetrainFn`: in production a `ProcessRetrain` (built by
+jobs.retrain_in_child_process), which runs `cohesion train --with-reviews` in a child
+process so that minutes of CPU-bound training never hold the web process's GIL; in tests
+also a plain callable, run in the thread itself. It reports progress through a callback;
+the finished model waits here until an admin has compared its metrics with the current
+model's and either activates it (the route registers the model version) or discards it.
+One run at a time. `RetrainManager.stop()` (the app's shutdown) kills a running child.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
 import threading
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from store.types import utcnow
 
@@ -34,6 +42,169 @@ class TrainedModel:
 
 
 RetrainFn = Callable[[Progress], TrainedModel]
+
+
+class RetrainError(RuntimeError):
+    """A retrain that failed outside this process; the message is what the page shows."""
+
+
+# --- the child process --------------------------------------------------------------------
+
+STDERR_TAIL = 200  # lines of the child's stderr kept for the log when it fails
+ERROR_LINES = 10  # of which the last few become the error shown on the page
+STOP_TIMEOUT = 10.0
+
+
+class ProcessRetrain:
+    """A RetrainFn that trains in a child process and relays what it reports.
+
+    `command()` gives the child's argv, fresh for every run (the output folder carries a
+    time stamp). The child writes one JSON object per line on stdout (see cli.py
+    `train --progress-json`): {"event": "progress", "message", "fraction"}, then
+    {"event": "result", "model": {TrainedModel fields}} or, when it fails,
+    {"event": "error", "error": "ValueError: ..."}; every line also carries its "pid".
+    A non-zero exit raises RetrainError with the child's error (or, when it died without
+    one, its last stderr lines); its whole stderr tail goes to the log. `env` is laid over
+    os.environ as it is when a run starts. The child's stdin is a pipe that this process
+    never writes: the child exits when it closes, so it cannot outlive the app.
+    """
+
+    def __init__(
+        self,
+        command: Callable[[], Sequence[str]],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | str | None = None,
+    ) -> None:
+        self._command = command
+        self._env = dict(env or {})
+        self._cwd = cwd
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._stopped: set[int] = set()
+        self.pid: int | None = None  # the last child's process id
+
+    def __call__(self, progress: Progress) -> TrainedModel:
+        argv = list(self._command())
+        with self._lock:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self._env},
+                cwd=self._cwd,
+            )
+            self._proc = proc
+            self.pid = proc.pid
+        log.info("retraining in child process %d: %s", proc.pid, " ".join(argv))
+        progress(f"training in a separate process (pid {proc.pid})", None)
+        tail: deque[str] = deque(maxlen=STDERR_TAIL)
+        assert proc.stdout is not None and proc.stderr is not None
+        drain = threading.Thread(
+            target=_collect, args=(proc.stderr, tail), name="cohesion-retrain-stderr", daemon=True
+        )
+        drain.start()
+        result: TrainedModel | None = None
+        error: str | None = None
+        try:
+            for line in proc.stdout:
+                event = _event(line)
+                if event is None:  # stray output from a library: keep it with the stderr
+                    if line.strip():
+                        tail.append(line.rstrip())
+                    continue
+                kind = event.get("event")
+                if kind == "progress":
+                    progress(str(event.get("message", "")), _fraction(event.get("fraction")))
+                elif kind == "result":
+                    result = _trained_model(event.get("model"))
+                elif kind == "error":
+                    error = str(event.get("error") or "") or None
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:  # this thread failed while reading: take the child down
+                _terminate(proc, STOP_TIMEOUT)
+            drain.join(STOP_TIMEOUT)
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+            with self._lock:
+                self._proc = None
+                stopped = proc.pid in self._stopped
+                self._stopped.discard(proc.pid)
+        if code == 0 and result is not None:
+            return result
+        if tail:
+            log.error("retraining process %d exited with code %d; its last output:\n%s",
+                      proc.pid, code, "\n".join(tail))  # fmt: skip
+        if stopped:
+            raise RetrainError("stopped: the review app shut down while the model was training")
+        if error:
+            raise RetrainError(error)
+        last = "\n".join(list(tail)[-ERROR_LINES:])
+        if code == 0:
+            raise RetrainError("the training process finished without reporting a model"
+                               + (f": {last}" if last else ""))  # fmt: skip
+        raise RetrainError(f"the training process exited with code {code}"
+                           + (f": {last}" if last else ""))  # fmt: skip
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Terminate a running child (then kill it after `timeout` seconds)."""
+        with self._lock:
+            proc = self._proc
+            if proc is None or proc.poll() is not None:
+                return
+            self._stopped.add(proc.pid)
+        log.warning("stopping retraining process %d", proc.pid)
+        _terminate(proc, timeout)
+
+
+def _terminate(proc: subprocess.Popen[str], timeout: float) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+def _collect(stream: IO[str], tail: deque[str]) -> None:
+    for line in stream:
+        tail.append(line.rstrip())
+
+
+def _event(line: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and isinstance(value.get("event"), str) else None
+
+
+def _fraction(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return min(max(float(value), 0.0), 1.0)
+    return None
+
+
+def _trained_model(value: Any) -> TrainedModel:
+    if not isinstance(value, dict):
+        raise RetrainError("the training process reported a malformed result")
+    try:
+        return TrainedModel(
+            name=str(value["name"]),
+            path=str(value["path"]),
+            metrics=dict(value.get("metrics") or {}),
+            thresholds=dict(value.get("thresholds") or {}),
+            training_summary=dict(value.get("training_summary") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RetrainError(f"the training process reported a malformed result: {exc}") from None
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,6 +266,9 @@ class RetrainManager:
         assert self._retrain is not None
         try:
             result = self._retrain(self._progress)
+        except RetrainError as exc:  # the child process failed; its output is logged
+            log.error("retraining failed: %s", exc)
+            self._update(status="failed", error=str(exc), finished_at=utcnow())
         except Exception as exc:  # reported on the page; the app keeps serving
             log.exception("retraining failed")
             self._update(
@@ -123,6 +297,16 @@ class RetrainManager:
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """At the app's shutdown: kill a training child process and let its run fail.
+
+        A plain callable running in the thread cannot be interrupted; its daemon thread
+        ends with the process.
+        """
+        if isinstance(self._retrain, ProcessRetrain):
+            self._retrain.stop(timeout)
+            self.wait(timeout)
 
 
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
@@ -162,4 +346,12 @@ def compare_metrics(current: Mapping[str, Any], new: Mapping[str, Any]) -> list[
     return [MetricRow(n, old_flat.get(n), new_flat.get(n)) for n in names]
 
 
-__all__ = ["Progress", "RetrainFn", "RetrainManager", "TrainedModel", "compare_metrics"]
+__all__ = [
+    "ProcessRetrain",
+    "Progress",
+    "RetrainError",
+    "RetrainFn",
+    "RetrainManager",
+    "TrainedModel",
+    "compare_metrics",
+]

@@ -27,9 +27,7 @@ def _status(request: Request, user: UserInfo, template: str) -> Response:
         current: dict[str, Any] | None = None
         if model is not None:
             current = {"name": model.name, "metrics": dict(model.metrics or {})}
-        reviewed = (
-            len(decisions.reviewed_examples(session)) if template == "retrain.html" else None
-        )
+        reviewed = len(decisions.reviewed_examples(session)) if template == "retrain.html" else None
     rows = []
     if state.result is not None:
         rows = compare_metrics(current["metrics"] if current else {}, state.result.metrics)
