@@ -96,6 +96,9 @@ INTERACTIONS: dict[str, tuple[Any, Any]] = {
     "time*gov": ("dox_time", GOV_CUES),
 }
 COUNTS = ("narr:", "threat_", "slur:", "identity:", "dox_")
+# Categories that share a prefix with threat evidence but say the opposite: a negated
+# frame ("nobody should hurt him") is not a threat frame and no threat cue to count.
+NOT_EVIDENCE = frozenset({"threat_frame_negated"})
 
 
 def _group_key(group: Any) -> str:
@@ -113,7 +116,9 @@ def _tags(cats: set[str]) -> set[str]:
         if isinstance(group, tuple):
             if any(c in cats for c in group):
                 tags.add(_group_key(group))
-        elif group.endswith((":", "_")) and any(c.startswith(group) for c in cats):
+        elif group.endswith((":", "_")) and any(
+            c.startswith(group) and c not in NOT_EVIDENCE for c in cats
+        ):
             tags.add(group)
     return tags
 
@@ -164,8 +169,9 @@ def rule_vector(hits: Sequence[Hit], text: str, index: dict[str, int]) -> dict[i
         if left in tags and right in tags:
             out[index[name]] = 1.0
     for prefix in COUNTS:
-        if prefix in tags or any(c.startswith(prefix) for c in cats):
-            n = len({(h.start, h.category) for h in hits if h.category.startswith(prefix)})
+        if prefix in tags or any(c.startswith(prefix) and c not in NOT_EVIDENCE for c in cats):
+            n = len({(h.start, h.category) for h in hits
+                     if h.category.startswith(prefix) and h.category not in NOT_EVIDENCE})  # fmt: skip
             out[index[f"n:{prefix}"]] = min(n, 4) / 4.0
     if quoted:
         out[index["in_quotes"]] = 1.0

@@ -50,6 +50,8 @@ CONDITIONAL_RE = re.compile(
     r"\b(?:if|when|unless)\b[^.!?\n]{0,60}?\b(?:we|i|people|someone|somebody)\s*"
     r"(?:will|'ll|ll|are|'re|gonna|gon na|might|may)\b|\bor else\b"
 )
+# Positive threat frames that a negated frame ending on the same violent word cancels.
+NEGATABLE_FRAMES = frozenset({"threat_frame_intent", "threat_frame_call", "threat_frame_wish"})
 QUOTE_RE = re.compile(r"[\"“”]([^\"“”]{3,400})[\"“”]")
 
 _FIRST = ["i", "we", "ima", "imma", "im", "ill"]
@@ -208,9 +210,19 @@ class RuleComponent:
         text = doc.text
         # The token Matcher is the slow part: run it only when a violent word is present.
         if any(h.category == "threat_violent" for h in hits):
-            for match_id, start, end in self.matcher(doc):
+            matches = [(strings[m], start, end) for m, start, end in self.matcher(doc)]
+            # A frame whose violent word is governed by a negation ("nobody should hurt",
+            # "no one should ever shoot") is negated only: the wish/call/intent pattern
+            # that starts just after the negation ("should hurt") ends on the same word.
+            negated = [(start, end) for cat, start, end in matches
+                       if cat == "threat_frame_negated"]  # fmt: skip
+            for category, start, end in matches:
+                if category in NEGATABLE_FRAMES and any(
+                    end == n_end and 0 <= start - n_start <= 3 for n_start, n_end in negated
+                ):
+                    continue
                 span = doc[start:end]
-                hits.append(Hit(strings[match_id], span.start_char, span.end_char))
+                hits.append(Hit(category, span.start_char, span.end_char))
         hits += [Hit("threat_conditional", *m.span()) for m in CONDITIONAL_RE.finditer(text)]
         if "*" in text:
             for token in doc:

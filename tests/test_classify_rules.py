@@ -37,6 +37,33 @@ def test_negated_threat_is_its_own_category(nlp) -> None:
     assert "threat_frame_intent" not in found
 
 
+def test_negated_frame_cancels_the_frame_inside_it(nlp) -> None:
+    # "should hurt" inside "nobody should hurt" is no wish of violence.
+    for text in ("Nobody should hurt the mayor.", "No one should ever shoot Jane Roe."):
+        found = hits(nlp, text)
+        assert "threat_frame_negated" in found
+        assert "threat_frame_wish" not in found and "threat_frame_call" not in found
+    # A negation earlier in the sentence does not cancel a later threat.
+    found = hits(nlp, "I don't care i will shoot him")
+    assert "threat_frame_intent" in found
+    assert "threat_frame_wish" in hits(nlp, "Somebody should hurt the mayor.")
+
+
+def test_negated_frame_is_not_threat_evidence() -> None:
+    from classify.features import rule_names, rule_vector
+    from classify.rules import Hit, categories, default_lexicons
+
+    names = rule_names(categories(default_lexicons()))
+    index = {name: i for i, name in enumerate(names)}
+    text = "nobody should hurt the mayor"
+    hits_ = [Hit("threat_frame_negated", 0, 18), Hit("threat_violent", 14, 18),
+             Hit("gov_official", 23, 28)]  # fmt: skip
+    vector = rule_vector(hits_, text, index)
+    assert index["hit:threat_frame_negated"] in vector
+    assert index["x:frame*gov"] not in vector  # the negated frame is no threat frame
+    assert vector[index["n:threat_"]] == 0.25  # only the violent word counts
+
+
 def test_doxxing_patterns(nlp) -> None:
     found = hits(nlp, "She lives at 412 Birchwood Lane, cell (555) 555-0142, mail jo@example.org")
     assert found["dox_street"] == ["412 birchwood lane"]
