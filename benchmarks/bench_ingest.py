@@ -3,10 +3,17 @@
 Both paths write the same rows into a fresh, migrated SQLite file in the same run, so
 the ratio says what the store's idempotent upsert (author rows, week computation,
 hashing, ON CONFLICT, RETURNING) costs over the fastest plain insert. With
-COHESION_BENCH_DATABASE_URL (or COHESION_TEST_DATABASE_URL) set, the upsert is also
-measured on that PostgreSQL server, in a scratch schema that is dropped afterwards.
+COHESION_BENCH_DATABASE_URL (or COHESION_TEST_DATABASE_URL) set, the upsert (and the
+same rows sent again) is also measured on that PostgreSQL server beside a raw `COPY`
+of the same rows into posts, each in a scratch schema that is dropped afterwards.
 
-Run: `python benchmarks/bench_ingest.py [--posts N]`; the last line is JSON.
+`--copy-threshold` measures instead, on PostgreSQL, the time of one upsert call of 1 to
+128 new posts through each of the store's two PostgreSQL paths (multi-row VALUES and
+COPY through a staging table; commit excluded), which is how store.posts.COPY_MIN_ROWS
+was chosen.
+
+Run: `python benchmarks/bench_ingest.py [--posts N] [--copy-threshold]`; the last line
+is JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +38,7 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
+import store.posts  # noqa: E402
 from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
@@ -109,10 +119,108 @@ def time_raw_sqlite(path: Path, posts: list[PostRecord], batch: int = 5000) -> f
     return elapsed
 
 
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A URL to a fresh scratch schema on the PostgreSQL server, dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def time_raw_copy(url: str, posts: list[PostRecord], batch: int = 5000) -> float:
+    """The same rows and columns with COPY into posts: no authors, no conflict check."""
+    zone = ZoneInfo("America/Chicago")
+    engine = make_engine(url)
+    upgrade(engine)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        now = datetime.now(UTC)
+        start = time.perf_counter()
+        for offset in range(0, len(posts), batch):
+            with cursor.copy(
+                "COPY posts (platform, external_id, url, created_at, week_start, collected_at,"
+                " text, content_hash, engagement, places) FROM STDIN"
+            ) as copy:
+                for p in posts[offset : offset + batch]:
+                    copy.write_row(
+                        (
+                            p.platform,
+                            p.external_id,
+                            p.url,
+                            p.created_at,
+                            week_start(p.created_at, zone),
+                            now,
+                            p.text,
+                            content_hash(p.text),
+                            json.dumps(p.engagement),
+                            json.dumps(p.places),
+                        )
+                    )
+            raw.commit()
+        elapsed = time.perf_counter() - start
+    finally:
+        raw.close()
+        engine.dispose()
+    return elapsed
+
+
+def copy_threshold(base: str, rounds: int = 5) -> dict[str, dict[str, float]]:
+    """ms per upsert call of n new posts, VALUES path vs COPY path (best of `rounds`)."""
+    sizes = [1, 2, 4, 8, 16, 32, 64, 128]
+    posts = synthetic_posts(rounds * 2 * sum(max(10, 200 // n) * n for n in sizes))
+    used = 0
+    best: dict[str, dict[str, float]] = {str(n): {} for n in sizes}
+    with pg_schema(base) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        for n in sizes:
+            calls = max(10, 200 // n)
+            for _ in range(rounds):
+                for path, threshold in (("values", 10**9), ("copy", 1)):
+                    store.posts.COPY_MIN_ROWS = threshold
+                    spent = 0.0
+                    for _ in range(calls):
+                        with session_scope(factory) as session:
+                            session.execute(text("SELECT 1"))  # the transaction is open
+                            started = time.perf_counter()
+                            upsert_posts(session, posts[used : used + n], "America/Chicago")
+                            spent += time.perf_counter() - started
+                        used += n
+                    ms = spent / calls * 1000
+                    best[str(n)][path] = min(best[str(n)].get(path, ms), ms)
+            print(f"  {n:4d} posts: VALUES {best[str(n)]['values']:6.2f} ms"
+                  f"   COPY {best[str(n)]['copy']:6.2f} ms", flush=True)  # fmt: skip
+        engine.dispose()
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument(
+        "--copy-threshold", action="store_true", help="time small upserts on each PG path"
+    )
     args = parser.parse_args()
+    pg_url = os.environ.get("COHESION_BENCH_DATABASE_URL") or os.environ.get(
+        "COHESION_TEST_DATABASE_URL"
+    )
+    if args.copy_threshold:
+        if not pg_url:
+            parser.error("--copy-threshold needs COHESION_BENCH_DATABASE_URL")
+        print("one upsert call of n new posts on PostgreSQL (commit excluded, best of 5)")
+        sizes = copy_threshold(pg_url)
+        print(json.dumps({"benchmark": "ingest_copy_threshold", "results": sizes}))
+        return
     posts = synthetic_posts(args.posts)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,22 +230,15 @@ def main() -> None:
     results["sqlite_upsert_rows_per_s"] = args.posts / upsert_s
     results["sqlite_reupsert_rows_per_s"] = args.posts / again_s
     results["raw_sqlite3_executemany_rows_per_s"] = args.posts / raw_s
-    pg_url = os.environ.get("COHESION_BENCH_DATABASE_URL") or os.environ.get(
-        "COHESION_TEST_DATABASE_URL"
-    )
     if pg_url:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(pg_url)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in pg_url else "?"
-        try:
-            pg_s = time_upsert(f"{pg_url}{sep}options={quote(f'-csearch_path={schema}')}", posts)
-            results["postgresql_upsert_rows_per_s"] = args.posts / pg_s
-        finally:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with pg_schema(pg_url) as url:
+            pg_s = time_upsert(url, posts)
+            pg_again_s = time_upsert(url, posts)
+        with pg_schema(pg_url) as url:
+            copy_s = time_raw_copy(url, posts)
+        results["postgresql_upsert_rows_per_s"] = args.posts / pg_s
+        results["postgresql_reupsert_rows_per_s"] = args.posts / pg_again_s
+        results["raw_postgresql_copy_rows_per_s"] = args.posts / copy_s
     print(f"ingestion of {args.posts:,} posts")
     for name, value in results.items():
         print(f"  {name:40s} {value:12,.0f}")

@@ -95,6 +95,36 @@ def test_hostile_text_is_stored_safely(sessions: sessionmaker[Session]) -> None:
     assert texts[2] == huge
 
 
+def test_nul_and_lone_surrogates_are_dropped_from_every_field_alike(
+    sessions: sessionmaker[Session],
+) -> None:
+    # PostgreSQL's text and jsonb cannot hold NUL: every field loses it on both
+    # backends (and lone surrogates become U+FFFD), so no backend refuses the post.
+    dirty = "a\x00b\ud800c"
+    clean = "ab\ufffdc"
+    records = make_records(20)  # enough for the PostgreSQL COPY path too
+    for record in (records[0], records[19]):
+        record.url = dirty
+        record.author_handle = dirty
+        record.title = dirty
+        record.parent_id = dirty
+        record.thread_id = dirty
+        record.addressed_watchlist = dirty
+        record.engagement = {dirty: [dirty, {"k": dirty}], "n": 1}
+        record.places = [dirty]
+    with session_scope(sessions) as session:
+        assert upsert_posts(session, records[:1]).new == 1
+        assert upsert_posts(session, records[1:]).new == 19
+    with session_scope(sessions) as session:
+        for external_id in ("t3_0", "t3_19"):
+            post = session.scalars(select(Post).where(Post.external_id == external_id)).one()
+            assert (post.url, post.title, post.parent_id, post.thread_id) == (clean,) * 4
+            assert post.addressed_watchlist == clean
+            assert post.engagement == {clean: [clean, {"k": clean}], "n": 1}
+            assert post.places == [clean]
+        assert session.scalars(select(Author.raw_handle)).one() == clean
+
+
 def test_timestamp_without_zone_is_refused_with_a_clear_message(
     sessions: sessionmaker[Session],
 ) -> None:
