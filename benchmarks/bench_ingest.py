@@ -25,17 +25,15 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from zoneinfo import ZoneInfo  # noqa: E402
 
+from scratch import pg_schema  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 import store.posts  # noqa: E402
@@ -117,22 +115,6 @@ def time_raw_sqlite(path: Path, posts: list[PostRecord], batch: int = 5000) -> f
     elapsed = time.perf_counter() - start
     connection.close()
     return elapsed
-
-
-@contextmanager
-def pg_schema(base: str) -> Iterator[str]:
-    """A URL to a fresh scratch schema on the PostgreSQL server, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def time_raw_copy(url: str, posts: list[PostRecord], batch: int = 5000) -> float:

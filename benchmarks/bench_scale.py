@@ -35,17 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch import pg_schema  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
 from config import Settings  # noqa: E402
@@ -67,21 +64,6 @@ WORDS = (
 
 
 # --- schemas ---------------------------------------------------------------------------
-
-
-@contextmanager
-def schema(base: str) -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options={quote(f'-csearch_path={name}')}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 def migrated(url: str) -> Engine:
@@ -209,7 +191,7 @@ def bench_workers(base: str, posts: int, tmp: Path) -> dict[str, Any]:
     model, model_name = model_dir(tmp)
     out: dict[str, Any] = {"posts": posts, "model": model_name}
     for workers in (1, 2):
-        with schema(base) as url:
+        with pg_schema(base) as url:
             engine = migrated(url)
             seed_posts_sql(engine, posts, weeks=4)
             env = {k: v for k, v in os.environ.items() if not k.startswith("COHESION_")}
@@ -288,7 +270,7 @@ def bench_import(base: str, rows: int, tmp: Path) -> dict[str, Any]:
         }  # fmt: skip
     )
     out: dict[str, Any] = {"rows": rows}
-    with schema(base) as url:
+    with pg_schema(base) as url:
         engine = migrated(url)
         started = time.perf_counter()
         summary = import_file(
@@ -306,7 +288,7 @@ def bench_import(base: str, rows: int, tmp: Path) -> dict[str, Any]:
         assert summary.new == rows and again.duplicate == rows, (summary, again)
         out["import_rows_per_s"] = round(rows / seconds, 1)
         out["reimport_rows_per_s"] = round(rows / again_s, 1)
-    with schema(base) as url:
+    with pg_schema(base) as url:
         engine = migrated(url)
         records = [json.loads(line) for line in path.read_text().splitlines()]
         raw = engine.raw_connection()
@@ -371,7 +353,7 @@ ORDER BY p.id LIMIT 500 FOR UPDATE OF p SKIP LOCKED
 
 def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
     weeks = max(1, round(size / WEEKLY_POSTS))
-    with schema(base) as url:
+    with pg_schema(base) as url:
         engine = migrated(url)
         started = time.perf_counter()
         seed_posts_sql(engine, size, weeks)

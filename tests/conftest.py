@@ -68,13 +68,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database, once per backend."""
-    engine = make_engine(db_url)
+def _migrated(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database, once per backend."""
+    yield from _migrated(db_url)
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """A migrated database on the PostgreSQL server only (tests of PostgreSQL features)."""
+    yield from _migrated(postgres_url)
 
 
 @pytest.fixture

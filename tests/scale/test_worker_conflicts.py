@@ -9,7 +9,6 @@ transaction again instead of dying.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,19 +23,10 @@ from store.classifications import (
     register_model_version,
     save_classifications,
 )
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
+from store.engine import make_session_factory, session_scope
 from tests.scale.workers import scalar, seed_posts
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _version(engine: Engine) -> int:
@@ -47,11 +37,11 @@ def _version(engine: Engine) -> int:
 
 
 def test_writing_classifications_does_not_wait_on_another_workers_claim_lock(
-    pg: Engine,
+    pg_engine: Engine,
 ) -> None:
-    seed_posts(pg, 3)
-    version = _version(pg)
-    sessions = make_session_factory(pg)
+    seed_posts(pg_engine, 3)
+    version = _version(pg_engine)
+    sessions = make_session_factory(pg_engine)
     claimer = sessions()
     try:
         # The claim transaction is still open: its row locks on the posts are held.
@@ -66,7 +56,7 @@ def test_writing_classifications_does_not_wait_on_another_workers_claim_lock(
     finally:
         claimer.rollback()
         claimer.close()
-    assert scalar(pg, "SELECT count(*) FROM classifications") == 1
+    assert scalar(pg_engine, "SELECT count(*) FROM classifications") == 1
 
 
 def _real_deadlock(engine: Engine) -> DBAPIError:
@@ -104,14 +94,14 @@ def _real_deadlock(engine: Engine) -> DBAPIError:
     return errors[0]
 
 
-def test_a_real_deadlock_is_recognised_as_retryable(pg: Engine) -> None:
-    error = _real_deadlock(pg)
+def test_a_real_deadlock_is_recognised_as_retryable(pg_engine: Engine) -> None:
+    error = _real_deadlock(pg_engine)
     assert isinstance(error, OperationalError)
     assert is_retryable(error)
 
 
-def test_other_database_errors_are_not_retried(pg: Engine) -> None:
-    with pytest.raises(DBAPIError) as caught, pg.connect() as connection:
+def test_other_database_errors_are_not_retried(pg_engine: Engine) -> None:
+    with pytest.raises(DBAPIError) as caught, pg_engine.connect() as connection:
         connection.execute(text("SELECT * FROM no_such_table"))
     assert not is_retryable(caught.value)
 
@@ -121,8 +111,8 @@ class _Runtime:
         self.sessions = make_session_factory(engine)
 
 
-def test_the_worker_runs_a_deadlocked_transaction_again(pg: Engine) -> None:
-    deadlock = _real_deadlock(pg)
+def test_the_worker_runs_a_deadlocked_transaction_again(pg_engine: Engine) -> None:
+    deadlock = _real_deadlock(pg_engine)
     calls: list[int] = []
 
     def work(session: Session) -> int:
@@ -131,14 +121,14 @@ def test_the_worker_runs_a_deadlocked_transaction_again(pg: Engine) -> None:
             raise deadlock
         return int(session.execute(text("SELECT count(*) FROM posts")).scalar_one())
 
-    runtime: Any = _Runtime(pg)
+    runtime: Any = _Runtime(pg_engine)
     assert jobs._retrying(runtime, work) == 2
     assert len(calls) == 3
 
 
-def test_the_worker_gives_up_after_its_attempts_and_on_other_errors(pg: Engine) -> None:
-    deadlock = _real_deadlock(pg)
-    runtime: Any = _Runtime(pg)
+def test_the_worker_gives_up_after_its_attempts_and_on_other_errors(pg_engine: Engine) -> None:
+    deadlock = _real_deadlock(pg_engine)
+    runtime: Any = _Runtime(pg_engine)
     calls: list[int] = []
 
     def always_deadlocked(_session: Session) -> None:

@@ -62,23 +62,15 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         process.communicate(timeout=30)
 
 
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_three_workers_classify_20k_posts_exactly_once(
-    pg: Engine,
+    pg_engine: Engine,
     postgres_url: str,
     model: Path,
     tmp_path: Path,
     spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     total = 20_000
-    seed_posts(pg, total)
+    seed_posts(pg_engine, total)
     env = worker_env(postgres_url, model)
     workers = [spawn(env, tmp_path, "--batch", "500") for _ in range(3)]
     outputs = []
@@ -87,41 +79,41 @@ def test_three_workers_classify_20k_posts_exactly_once(
         assert worker.returncode == 0, out
         outputs.append(out)
     counts = [classified_count(out) for out in outputs]
-    version = scalar(pg, "SELECT id FROM model_versions")
-    assert scalar(pg, "SELECT count(*) FROM model_versions") == 1  # registered once
+    version = scalar(pg_engine, "SELECT id FROM model_versions")
+    assert scalar(pg_engine, "SELECT count(*) FROM model_versions") == 1  # registered once
     assert sum(counts) == total  # no worker wrote a post another one wrote
-    assert scalar(pg, "SELECT count(*) FROM classifications") == total
-    assert scalar(pg, ONCE, version=version) == total  # every post, exactly once
-    assert scalar(pg, "SELECT count(*) FROM classify_claims") == 0  # all released
+    assert scalar(pg_engine, "SELECT count(*) FROM classifications") == total
+    assert scalar(pg_engine, ONCE, version=version) == total  # every post, exactly once
+    assert scalar(pg_engine, "SELECT count(*) FROM classify_claims") == 0  # all released
     assert sum(1 for c in counts if c > 0) >= 2, counts  # the work was actually shared
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(
-    pg: Engine,
+    pg_engine: Engine,
     postgres_url: str,
     model: Path,
     tmp_path: Path,
     spawn: Callable[..., subprocess.Popen[str]],
 ) -> None:
     total = 3_000
-    seed_posts(pg, total)
+    seed_posts(pg_engine, total)
     env = worker_env(postgres_url, model)
     lease = 2
     victim = spawn(env, tmp_path, "--batch", "1000", "--lease", str(lease))
     deadline = time.monotonic() + 120
-    while scalar(pg, "SELECT count(*) FROM classify_claims") == 0:
+    while scalar(pg_engine, "SELECT count(*) FROM classify_claims") == 0:
         assert victim.poll() is None, victim.communicate()[0]
         assert time.monotonic() < deadline, "the worker never claimed a batch"
         time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
     victim.communicate(timeout=30)
     orphaned = scalar(
-        pg,
+        pg_engine,
         "SELECT count(*) FROM classify_claims k WHERE NOT EXISTS "
         "(SELECT 1 FROM classifications c WHERE c.post_id = k.post_id)",
     )
     assert orphaned > 0  # killed holding claims on posts it never wrote
-    classified_before = scalar(pg, "SELECT count(*) FROM classifications")
+    classified_before = scalar(pg_engine, "SELECT count(*) FROM classifications")
     assert classified_before < total
 
     time.sleep(lease + 0.5)  # the dead worker's lease runs out
@@ -129,10 +121,10 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     out, _ = rescuer.communicate(timeout=240)
     assert rescuer.returncode == 0, out
     assert classified_count(out) == total - classified_before
-    version = scalar(pg, "SELECT id FROM model_versions")
-    assert scalar(pg, ONCE, version=version) == total
-    assert scalar(pg, "SELECT count(*) FROM classifications") == total
-    assert scalar(pg, "SELECT count(*) FROM classify_claims") == 0
+    version = scalar(pg_engine, "SELECT id FROM model_versions")
+    assert scalar(pg_engine, ONCE, version=version) == total
+    assert scalar(pg_engine, "SELECT count(*) FROM classifications") == total
+    assert scalar(pg_engine, "SELECT count(*) FROM classify_claims") == 0
 
 
 def test_on_sqlite_the_command_runs_one_worker_and_says_so(
@@ -150,13 +142,13 @@ def test_on_sqlite_the_command_runs_one_worker_and_says_so(
     engine.dispose()
 
 
-def test_a_claim_can_start_above_a_post_id(pg: Engine) -> None:
+def test_a_claim_can_start_above_a_post_id(pg_engine: Engine) -> None:
     from store.claims import claim_batch
     from store.classifications import register_model_version
     from store.engine import make_session_factory, session_scope
 
-    seed_posts(pg, 10)
-    sessions = make_session_factory(pg)
+    seed_posts(pg_engine, 10)
+    sessions = make_session_factory(pg_engine)
     with session_scope(sessions) as session:
         version = register_model_version(
             session, "m-1", path=None, training_summary={}, metrics={}, thresholds={}
@@ -168,15 +160,15 @@ def test_a_claim_can_start_above_a_post_id(pg: Engine) -> None:
         assert [p.id for p in later] == ids[5:]  # expired claims, from above the floor only
 
 
-def test_a_live_claim_is_never_taken_over(pg: Engine) -> None:
+def test_a_live_claim_is_never_taken_over(pg_engine: Engine) -> None:
     """A worker whose snapshot missed another's claim gets nothing rather than stealing it."""
     from store.claims import _insert_claims, claim_batch
     from store.classifications import register_model_version
     from store.engine import make_session_factory, session_scope
     from store.types import utcnow
 
-    seed_posts(pg, 4)
-    sessions = make_session_factory(pg)
+    seed_posts(pg_engine, 4)
+    sessions = make_session_factory(pg_engine)
     with session_scope(sessions) as session:
         version = register_model_version(
             session, "m-1", path=None, training_summary={}, metrics={}, thresholds={}
@@ -185,4 +177,4 @@ def test_a_live_claim_is_never_taken_over(pg: Engine) -> None:
     with session_scope(sessions) as session:
         posts = [session.merge(p) for p in taken]
         assert _insert_claims(session, posts, version, "b", utcnow(), 600) == []
-    assert scalar(pg, "SELECT count(*) FROM classify_claims WHERE worker = 'a'") == 4
+    assert scalar(pg_engine, "SELECT count(*) FROM classify_claims WHERE worker = 'a'") == 4

@@ -9,7 +9,6 @@ COPY escaping, the staging table's life within a transaction, and errors.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,8 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 import store.posts
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
+from store.engine import make_session_factory, session_scope
 from store.models import Author, Post, TrendDirtyWeek
 from store.posts import PostRecord, upsert_posts
 
@@ -29,14 +27,6 @@ pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 11, 16, 15, 30, tzinfo=UTC)  # a Monday
 COPY = 1  # COPY_MIN_ROWS that sends every chunk through COPY
 VALUES = 10**9  # ... and through the multi-row VALUES insert
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

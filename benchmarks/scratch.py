@@ -1,0 +1,31 @@
+"""Scratch PostgreSQL schemas for the benchmarks: created per measurement, dropped after.
+
+Not a benchmark itself (run_all.py runs only `bench_*.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from sqlalchemy import text
+
+from store.engine import make_engine
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A URL to a fresh scratch schema on the PostgreSQL server, dropped afterwards."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
