@@ -6,8 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed
+# The code folders, as subpackages of `cohesion` (the repository root is the package).
+PACKAGES := cli config jobs scheduler resources store classify crawlers reports review demo
 
-.PHONY: demo test bench check lint install clean
+.PHONY: demo test test-fast bench check lint typecheck wheel-check train install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,16 +27,36 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# The suite without the tests marked slow (browser, demo, real training, Scrapyd...).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
-lint: install
+# Retrain the default model from the public datasets in DATA (see docs/training-data.md).
+DATA ?= training-data
+train: install
+	$(BIN)/cohesion train --data $(DATA) --out models/default
+
+lint: install typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy cli.py config.py jobs.py scheduler.py store crawlers reports review classify demo
+	$(BIN)/lint-imports
+
+# mypy resolves `cohesion.*` through a folder named cohesion: the editable install's
+# import hook is invisible to it, so a temporary link names the repository root.
+typecheck: install
+	@tmp=$$(mktemp -d) && ln -s "$(CURDIR)" "$$tmp/cohesion" && \
+	  MYPYPATH="$$tmp" $(BIN)/mypy --config-file pyproject.toml $(addprefix -p cohesion.,$(PACKAGES)); \
+	  status=$$?; rm -rf "$$tmp"; exit $$status
+
+# Build the wheel, install it outside the checkout and run the first commands there.
+wheel-check:
+	scripts/check_wheel.sh $(PYTHON)
 
 # Everything CI checks, in one command.
-check: lint test
+check: lint test wheel-check
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache build dist

@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from cohesion.classify.errors import ModelLoadError
+from cohesion.config import ConfigError
+from cohesion.store.engine import DatabaseError
+from cohesion.store.posts import InvalidPostError
+from cohesion.store.pseudonyms import PseudonymKeyError
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
-
-from classify.errors import ModelLoadError
-from config import ConfigError
-from store.engine import DatabaseError
-from store.posts import InvalidPostError
-from store.pseudonyms import PseudonymKeyError
 
 # Mistakes a user can make (bad config, unreachable database...): one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -111,7 +110,7 @@ def init(ctx: typer.Context) -> None:
     database to the latest schema and registers the configured sources. Safe to run
     again. Example: `cohesion --config examples/johnson-county.toml init`
     """
-    from jobs import init_project
+    from cohesion.jobs import init_project
 
     config = _config(ctx)
     result = init_project(config, target=None if config else Path("cohesion.toml"))
@@ -131,7 +130,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: `COHESION_DATABASE_URL=postgresql+psycopg://me@db/cohesion cohesion db upgrade`
     """
-    from jobs import upgrade_database
+    from cohesion.jobs import upgrade_database
 
     before, after = upgrade_database(_config(ctx))
     if before == after:
@@ -151,12 +150,12 @@ def status(
     reports/README.md) is listed for the last complete weeks.
     Example: `cohesion status --weeks 4`
     """
-    from jobs import Runtime
-    from store import status as store_status
-    from store.engine import session_scope
-    from store.health import collector_health
-    from store.trends import last_complete_week, week_range
-    from store.types import utcnow
+    from cohesion.jobs import Runtime
+    from cohesion.store import status as store_status
+    from cohesion.store.engine import session_scope
+    from cohesion.store.health import collector_health
+    from cohesion.store.trends import last_complete_week, week_range
+    from cohesion.store.types import utcnow
 
     runtime = Runtime.open(_config(ctx))
     zone = runtime.settings.locality.zone
@@ -195,9 +194,8 @@ def classify_command(
     Runs in batches with a progress bar; an interrupted run resumes where it stopped.
     Example: `cohesion classify --batch-size 1000`
     """
+    from cohesion.jobs import Runtime, classify_stored
     from rich.progress import Progress
-
-    from jobs import Runtime, classify_stored
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -243,7 +241,7 @@ def worker_classify(
     seconds. On SQLite it runs `cohesion classify` in this one process and says so.
     Example: `cohesion worker classify --batch 1000 --wait 30`
     """
-    from jobs import Runtime, classify_stored, classify_worker
+    from cohesion.jobs import Runtime, classify_stored, classify_worker
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -291,8 +289,8 @@ def crawl(
     Example: `cohesion crawl --source county-reddit --source county-news`, or
     `cohesion crawl --scrapyd http://crawl1:6800 --scrapyd http://crawl2:6800`
     """
-    from config import load_settings
-    from crawlers.run import crawl_sources
+    from cohesion.config import load_settings
+    from cohesion.crawlers.run import crawl_sources
 
     settings = load_settings(_config(ctx))
     nodes = [url.strip() for value in scrapyd or [] for url in value.split(",") if url.strip()]
@@ -309,7 +307,7 @@ def crawl(
             spinner.update(f"Scrapyd job of {name}: {state}")
 
         if nodes:
-            from crawlers.scrapyd import crawl_via_scrapyd
+            from cohesion.crawlers.scrapyd import crawl_via_scrapyd
 
             summaries = crawl_via_scrapyd(
                 settings, nodes, source or None, progress=job_state,
@@ -370,10 +368,9 @@ def import_command(
     and skipped. Example: `cohesion import posts.csv --platform forum --map text=body
     --map created_at=timestamp --map external_id=id`
     """
+    from cohesion.crawlers.imports import import_file, parse_mapping
+    from cohesion.jobs import Runtime
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    from crawlers.imports import import_file, parse_mapping
-    from jobs import Runtime
 
     columns = parse_mapping(mapping)
     runtime = Runtime.open(_config(ctx))
@@ -454,8 +451,8 @@ def review(
     `cohesion user add NAME --role admin`. Example: `cohesion review --port 8080`, then
     open http://127.0.0.1:8080
     """
-    from jobs import Runtime, serve_review
-    from review.auth import SecretError
+    from cohesion.jobs import Runtime, serve_review
+    from cohesion.review.auth import SecretError
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -497,10 +494,10 @@ def user_add(
     """
     import sys
 
-    from jobs import Runtime
-    from review.accounts import add_user
-    from review.auth import WeakPasswordError
-    from store.review_queries import ReviewInputError
+    from cohesion.jobs import Runtime
+    from cohesion.review.accounts import add_user
+    from cohesion.review.auth import WeakPasswordError
+    from cohesion.store.review_queries import ReviewInputError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -522,8 +519,8 @@ def user_list(ctx: typer.Context) -> None:
 
     Example: `cohesion user list`
     """
-    from jobs import Runtime
-    from review.accounts import list_users
+    from cohesion.jobs import Runtime
+    from cohesion.review.accounts import list_users
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -550,8 +547,8 @@ def user_disable(
 
     Example: `cohesion user disable maria`
     """
-    from jobs import Runtime
-    from review.accounts import set_disabled
+    from cohesion.jobs import Runtime
+    from cohesion.review.accounts import set_disabled
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -634,7 +631,7 @@ class JobName(StrEnum):
 
 
 def _check_week(value: str | None) -> str | None:
-    from store.trends import parse_week
+    from cohesion.store.trends import parse_week
 
     if value is not None:
         try:
@@ -660,7 +657,7 @@ def trends(
     well above the previous four weeks' rate at this week's volume (see reports/README.md).
     Example: `cohesion trends --weeks 12 --by narrative --format csv > narratives.csv`
     """
-    from jobs import Runtime, weekly_trends
+    from cohesion.jobs import Runtime, weekly_trends
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -716,7 +713,7 @@ def report(
     spikes are sent to the webhook, once each.
     Example: `cohesion report --week 2026-W47 --out reports-out/2026-W47`
     """
-    from jobs import Runtime, weekly_report
+    from cohesion.jobs import Runtime, weekly_report
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -743,8 +740,8 @@ def purge(
     posts after retention.flagged_days. Authors left without posts go too.
     Example: `cohesion purge --dry-run`
     """
-    from jobs import Runtime
-    from jobs import purge as purge_posts
+    from cohesion.jobs import Runtime
+    from cohesion.jobs import purge as purge_posts
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -777,8 +774,8 @@ def schedule(
     """
     import logging
 
-    import scheduler
-    from jobs import Runtime
+    from cohesion import scheduler
+    from cohesion.jobs import Runtime
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -833,7 +830,7 @@ def demo(
     prints where it is and how to log in to the review app. Ignores --config and every
     COHESION_* variable: it never touches your own database. Example: `cohesion demo --serve`
     """
-    from demo.run import DemoError, run_demo
+    from cohesion.demo.run import DemoError, run_demo
 
     try:
         run_demo(
@@ -898,11 +895,11 @@ def train_command(
         _train_with_reviews_json(_config(ctx), out, data, dataset)
         return
 
-    from classify.train import DEFAULT_DATASETS, train
+    from cohesion.classify.train import DEFAULT_DATASETS, train
 
     command = "cohesion " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     if with_reviews:
-        from jobs import Runtime, retrain_from_reviews
+        from cohesion.jobs import Runtime, retrain_from_reviews
 
         runtime = Runtime.open(_config(ctx))
         try:
@@ -947,7 +944,7 @@ def _train_with_reviews_json(
     """
     from dataclasses import asdict
 
-    from jobs import Runtime, retrain_from_reviews
+    from cohesion.jobs import Runtime, retrain_from_reviews
 
     try:
         runtime = Runtime.open(config)
@@ -1006,8 +1003,8 @@ def evaluate_command(
     Also runs the functional hard-case suite and writes everything as JSON to --out.
     Example: `cohesion evaluate --model models/default --data ~/datasets --out metrics.json`
     """
-    import classify
-    from classify.evaluate import evaluate
+    from cohesion import classify
+    from cohesion.classify.evaluate import evaluate
 
     try:
         loaded = classify.load_model(model)
@@ -1036,8 +1033,8 @@ def classify_file_command(
     threat_targets, evidence (character offsets into the text), language and model.
     Example: `cohesion classify-file posts.jsonl predictions.jsonl`
     """
-    import classify
-    from classify.batch import classify_file
+    from cohesion import classify
+    from cohesion.classify.batch import classify_file
 
     try:
         loaded = classify.load_model(model)

@@ -13,27 +13,25 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from config import Settings, load_settings
-from store import migrate
-from store.engine import (
+from cohesion.config import Settings, load_settings
+from cohesion.resources import read_text
+from cohesion.store import migrate
+from cohesion.store.engine import (
     DatabaseError,
     check_connection,
     make_engine,
     make_session_factory,
     session_scope,
 )
-from store.pseudonyms import Pseudonymiser, create_key_file, load_key
-from store.runs import sync_source
+from cohesion.store.pseudonyms import Pseudonymiser, create_key_file, load_key
+from cohesion.store.runs import sync_source
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    from review.retrain import ProcessRetrain
+    from cohesion.review.retrain import ProcessRetrain
 
 T = TypeVar("T")
-
-REPO_ROOT = Path(__file__).resolve().parent
 
 
 @dataclass
@@ -67,7 +65,7 @@ class Runtime:
         configured = self.settings.classifier.model
         if configured:
             return self.settings.resolve(configured)
-        from classify.model import DEFAULT_MODEL_DIR  # the bundled model
+        from cohesion.classify.model import DEFAULT_MODEL_DIR  # the bundled model
 
         return DEFAULT_MODEL_DIR
 
@@ -85,7 +83,7 @@ class InitResult:
 
 
 def starter_config_text() -> str:
-    return (REPO_ROOT / "examples" / "starter.toml").read_text()
+    return read_text("examples", "starter.toml")
 
 
 def init_project(config_path: Path | str | None, target: Path | None = None) -> InitResult:
@@ -99,7 +97,7 @@ def init_project(config_path: Path | str | None, target: Path | None = None) -> 
     settings = load_settings(config_path)
     key_path = settings.resolve(settings.privacy.key_file)
     created = key_path if create_key_file(key_path) else None
-    from review.auth import ensure_secret  # the review app's session secret, 0600
+    from cohesion.review.auth import ensure_secret  # the review app's session secret, 0600
 
     review_secret = ensure_secret(settings.resolve(settings.review.secret_file))
     engine = make_engine(settings.database.url)
@@ -155,13 +153,13 @@ def crawl_all(
     Returns the per-source summaries; raises CrawlFailedError after the whole run when
     any source failed, so a scheduled job is recorded as failed and says which.
     """
-    from crawlers.run import crawl_sources
+    from cohesion.crawlers.run import crawl_sources
 
     with session_scope(runtime.sessions) as session:
         sync_sources(session, runtime.settings)
     scale = runtime.settings.scale
     if scale.scrapyd:  # crawl nodes: each source a Scrapyd job (crawlers/scrapyd.py)
-        from crawlers.scrapyd import crawl_via_scrapyd
+        from cohesion.crawlers.scrapyd import crawl_via_scrapyd
 
         summaries = crawl_via_scrapyd(
             runtime.settings, scale.scrapyd, names, poll_interval=scale.poll_seconds,
@@ -187,7 +185,7 @@ def current_model_dir(runtime: Runtime) -> Path:
     A model that an admin activated in the review app stays current until another is
     activated; a fresh installation uses `classifier.model` or the bundled default.
     """
-    from store.status import active_model
+    from cohesion.store.status import active_model
 
     with session_scope(runtime.sessions) as session:
         active = active_model(session)
@@ -210,9 +208,9 @@ def classify_stored(
     Each batch is read, predicted and written in its own transaction, so an interrupted
     run keeps what it finished and the next run picks up where it stopped.
     """
-    from store.classifications import save_classifications
-    from store.models import Post
-    from store.posts import count_unclassified, unclassified_posts_query
+    from cohesion.store.classifications import save_classifications
+    from cohesion.store.models import Post
+    from cohesion.store.posts import count_unclassified, unclassified_posts_query
 
     model, version_id = _prepare_model(runtime, model_dir)
     if on_start is not None:
@@ -240,7 +238,7 @@ def classify_stored(
 
 def _refresh_rollups(runtime: Runtime, version_id: int) -> None:
     """Bring the trend rollups (store/rollups.py) up to date after classifying."""
-    from store.rollups import refresh
+    from cohesion.store.rollups import refresh
 
     with session_scope(runtime.sessions) as session:
         refresh(session, version_id)
@@ -267,7 +265,7 @@ def classify_worker(
     import time
     import uuid
 
-    from store.claims import claim_batch
+    from cohesion.store.claims import claim_batch
 
     if runtime.engine.dialect.name != "postgresql":
         raise DatabaseError(
@@ -326,8 +324,8 @@ def _write_claimed(
 
     Returns (classified, flagged) among them.
     """
-    from store.claims import release, still_held
-    from store.classifications import save_classifications
+    from cohesion.store.claims import release, still_held
+    from cohesion.store.classifications import save_classifications
 
     held = still_held(session, version_id, worker, ids)
     mine = [record for record in records if record.post_id in held]
@@ -348,9 +346,8 @@ def _retrying(runtime: Runtime, work: Callable[[Session], T], attempts: int = 5)
     import random
     import time
 
+    from cohesion.store.claims import is_retryable
     from sqlalchemy.exc import DBAPIError
-
-    from store.claims import is_retryable
 
     for attempt in range(1, attempts + 1):
         try:
@@ -371,10 +368,9 @@ def _retrying(runtime: Runtime, work: Callable[[Session], T], attempts: int = 5)
 
 def _prepare_model(runtime: Runtime, model_dir: Path | None) -> tuple[Any, int]:
     """Load the model and make sure its model_versions row exists and is current."""
+    from cohesion import classify
+    from cohesion.store.classifications import register_model_version
     from sqlalchemy.exc import IntegrityError
-
-    import classify
-    from store.classifications import register_model_version
 
     directory = model_dir or current_model_dir(runtime)
     model = classify.load_model(
@@ -402,7 +398,7 @@ def _prepare_model(runtime: Runtime, model_dir: Path | None) -> tuple[Any, int]:
 
 
 def _predict_records(model: Any, posts: list[Any]) -> tuple[list[Any], set[int]]:
-    from store.classifications import ClassificationRecord
+    from cohesion.store.classifications import ClassificationRecord
 
     predictions = model.predict(
         [post.text or post.title or "" for post in posts],
@@ -441,8 +437,8 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
     The session secret is $COHESION_REVIEW_SECRET or review.secret_file (created 0600
     on first use).
     """
-    from review.app import create_app
-    from review.auth import load_or_create_secret
+    from cohesion.review.app import create_app
+    from cohesion.review.auth import load_or_create_secret
 
     settings = runtime.settings
     secret = load_or_create_secret(settings.resolve(settings.review.secret_file))
@@ -461,7 +457,7 @@ def serve_review(
     runtime: Runtime, host: str | None = None, port: int | None = None, *, https_only: bool = False
 ) -> None:
     """Run the review app until interrupted (binds to review.host, 127.0.0.1 by default)."""
-    from review.app import serve
+    from cohesion.review.app import serve
 
     settings = runtime.settings.review
     serve(review_app(runtime, https_only=https_only), host or settings.host, port or settings.port)
@@ -472,7 +468,7 @@ def review_examples_as_records(examples: list[Any]) -> list[dict[str, Any]]:
 
     Sub-labels an analyst left empty on a positive label are unknown (None), not "none".
     """
-    from store.models import LABELS
+    from cohesion.store.models import LABELS
 
     records = []
     for ex in examples:
@@ -513,14 +509,14 @@ def retrain_in_child_process(
     The child reads the same config file and environment, with the database URL this
     runtime actually uses set on top; each run writes to a fresh reviewed_model_dir.
     """
-    import os
     import sys
 
-    from review.retrain import ProcessRetrain
+    from cohesion.review.retrain import ProcessRetrain
 
     def command() -> list[str]:
-        # -P: never import a cli.py from the working directory.
-        argv = [sys.executable, "-P", "-m", "cli"]
+        # -P: never import a `cohesion` folder from the working directory before the
+        # installed package.
+        argv = [sys.executable, "-P", "-m", "cohesion"]
         if runtime.settings.config_path is not None:
             argv += ["--config", str(runtime.settings.config_path)]
         argv += ["train", "--with-reviews", "--progress-json", "--exit-with-parent"]
@@ -532,10 +528,6 @@ def retrain_in_child_process(
         return argv
 
     env = {"COHESION_DATABASE__URL": runtime.engine.url.render_as_string(hide_password=False)}
-    if (REPO_ROOT / "pyproject.toml").is_file():  # a source tree: the child runs this code
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-        )
     return ProcessRetrain(command, env=env)
 
 
@@ -556,8 +548,8 @@ def retrain_from_reviews(
     review.retrain.TrainedModel for an admin to compare and activate. `datasets` limits
     the training data to those datasets (default: the trainer's).
     """
-    from review.retrain import TrainedModel
-    from store.decisions import reviewed_examples
+    from cohesion.review.retrain import TrainedModel
+    from cohesion.store.decisions import reviewed_examples
 
     progress("collecting reviewed posts", 0.02)
     with session_scope(runtime.sessions) as session:
@@ -569,7 +561,7 @@ def retrain_from_reviews(
     if out_dir is None:
         out_dir = reviewed_model_dir(runtime)
     if trainer is None:
-        from classify.train import train as default_trainer
+        from cohesion.classify.train import train as default_trainer
 
         trainer = default_trainer
     options: dict[str, Any] = {"datasets": tuple(datasets)} if datasets else {}
@@ -608,8 +600,8 @@ def weekly_trends(
 
     Weeks with a collection gap (store.health) stay out of the spike-test baselines.
     """
-    from store import trends
-    from store.types import utcnow
+    from cohesion.store import trends
+    from cohesion.store.types import utcnow
 
     settings = runtime.settings
     last = trends.last_complete_week(now or utcnow(), settings.locality.zone)
@@ -636,11 +628,11 @@ def weekly_report(
     """
     from datetime import date, timedelta
 
-    from reports.alerts import alert_spikes
-    from reports.render import write_report
-    from reports.weekly import build_weekly_report
-    from store import trends
-    from store.types import utcnow
+    from cohesion.reports.alerts import alert_spikes
+    from cohesion.reports.render import write_report
+    from cohesion.reports.weekly import build_weekly_report
+    from cohesion.store import trends
+    from cohesion.store.types import utcnow
 
     settings = runtime.settings
     now = now or utcnow()
@@ -668,8 +660,8 @@ def weekly_report(
 
 def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None:
     """Alert the webhook about new threats and doxxing against officials (after classify)."""
-    from reports.alerts import alert_threats as send
-    from store import trends
+    from cohesion.reports.alerts import alert_threats as send
+    from cohesion.store import trends
 
     settings = runtime.settings
     with session_scope(runtime.sessions) as session:
@@ -690,7 +682,7 @@ def purge(
     runtime: Runtime, dry_run: bool = False, *, now: Any = None, actor: str = "system"
 ) -> Any:
     """Delete posts past retention (store.retention.PurgeResult); dry_run only counts."""
-    from store import retention, trends
+    from cohesion.store import retention, trends
 
     settings = runtime.settings.retention
     with session_scope(runtime.sessions) as session:

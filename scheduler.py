@@ -4,7 +4,7 @@ APScheduler 3 runs the jobs at times from `[schedule]`, in the locality's time z
 and keeps them in the `apscheduler_jobs` table of Cohesion's own database (so a run
 missed while the machine slept still happens when it wakes, within
 `misfire_grace_minutes`; several missed runs coalesce into one). What is stored is a
-textual reference, "scheduler:scheduled_job", and the job's name: no other object is
+textual reference, "cohesion.scheduler:scheduled_job", and the job's name: no other object is
 pickled.
 
 - `nightly`, daily at `schedule.crawl_time`: crawl every source, classify new posts,
@@ -34,18 +34,17 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from cohesion.jobs import Runtime
+from cohesion.store.engine import make_engine, session_scope
+from cohesion.store.locks import database_lock
+from cohesion.store.models import JobRun
+from cohesion.store.runs import job_run
+from cohesion.store.types import utcnow
 from sqlalchemy.pool import NullPool
-
-from jobs import Runtime
-from store.engine import make_engine, session_scope
-from store.locks import database_lock
-from store.models import JobRun
-from store.runs import job_run
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-JOB_REF = "scheduler:scheduled_job"
+JOB_REF = "cohesion.scheduler:scheduled_job"
 JOBSTORE_TABLE = "apscheduler_jobs"
 SCHEDULER_LOCK = "scheduler"
 
@@ -79,20 +78,20 @@ def _plain(value: Any) -> Any:
 
 
 def crawl_step(runtime: Runtime) -> Any:
-    from jobs import crawl_all
+    from cohesion.jobs import crawl_all
 
     return _plain(crawl_all(runtime))
 
 
 def classify_step(runtime: Runtime) -> Any:
-    from jobs import classify_stored
+    from cohesion.jobs import classify_stored
 
     return _plain(classify_stored(runtime))
 
 
 def nightly(runtime: Runtime) -> dict[str, Any]:
     """Crawl, then classify (even when some crawl failed), then alert on threats."""
-    import jobs
+    from cohesion import jobs
 
     detail: dict[str, Any] = {}
     failures = []
@@ -114,13 +113,13 @@ def nightly(runtime: Runtime) -> dict[str, Any]:
 
 
 def report_step(runtime: Runtime) -> Any:
-    import jobs
+    from cohesion import jobs
 
     return _plain(jobs.weekly_report(runtime))
 
 
 def purge_step(runtime: Runtime) -> Any:
-    import jobs
+    from cohesion import jobs
 
     return _plain(jobs.purge(runtime, dry_run=False, actor="scheduler"))
 
@@ -167,7 +166,7 @@ _current: Runtime | None = None
 
 
 def scheduled_job(name: str) -> None:
-    """What APScheduler calls (stored as the text "scheduler:scheduled_job")."""
+    """What APScheduler calls (stored as the text "cohesion.scheduler:scheduled_job")."""
     runtime = _current
     if runtime is None:
         log.error("job %r fired with no running scheduler", name)

@@ -29,9 +29,8 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import spacy  # noqa: E402
-
-import classify  # noqa: E402
-from classify.batch import classify_file  # noqa: E402
+from cohesion import classify  # noqa: E402
+from cohesion.classify.batch import classify_file  # noqa: E402
 
 PARTS = [
     "the council meeting on {d} ran late again", "potholes on {s} Road are getting worse",

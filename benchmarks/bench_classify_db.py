@@ -23,13 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_classify import synthetic_posts  # noqa: E402
-
-import classify  # noqa: E402
-from config import Settings  # noqa: E402
-from jobs import Runtime, classify_stored  # noqa: E402
-from store.engine import session_scope  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
-from store.posts import PostRecord, upsert_posts  # noqa: E402
+from cohesion import classify  # noqa: E402
+from cohesion.config import Settings  # noqa: E402
+from cohesion.jobs import Runtime, classify_stored  # noqa: E402
+from cohesion.store.engine import session_scope  # noqa: E402
+from cohesion.store.migrate import upgrade  # noqa: E402
+from cohesion.store.posts import PostRecord, upsert_posts  # noqa: E402
 
 
 def main() -> None:

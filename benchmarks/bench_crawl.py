@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawlers.run import crawl_sources  # noqa: E402
+from cohesion.crawlers.run import crawl_sources  # noqa: E402
+
 from tests.crawlers.helpers import FAST, TEST_KEY, make_settings, stored_posts  # noqa: E402
 from tests.crawlers.mockserver import MockServer, Reply  # noqa: E402
 

@@ -9,7 +9,7 @@ of the same rows into posts, each in a scratch schema that is dropped afterwards
 
 `--copy-threshold` measures instead, on PostgreSQL, the time of one upsert call of 1 to
 128 new posts through each of the store's two PostgreSQL paths (multi-row VALUES and
-COPY through a staging table; commit excluded), which is how store.posts.COPY_MIN_ROWS
+COPY through a staging table; commit excluded), which is how cohesion.store.posts.COPY_MIN_ROWS
 was chosen.
 
 Run: `python benchmarks/bench_ingest.py [--posts N] [--copy-threshold]`; the last line
@@ -33,14 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from zoneinfo import ZoneInfo  # noqa: E402
 
+import cohesion.store.posts  # noqa: E402
+from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
+from cohesion.store.migrate import upgrade  # noqa: E402
+from cohesion.store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
+from cohesion.store.text import content_hash  # noqa: E402
 from scratch import pg_schema  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-
-import store.posts  # noqa: E402
-from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
-from store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
-from store.text import content_hash  # noqa: E402
 
 WORDS = "county commission meeting budget road school board vote clerk sheriff park library".split()
 
@@ -169,7 +168,7 @@ def copy_threshold(base: str, rounds: int = 5) -> dict[str, dict[str, float]]:
             calls = max(10, 200 // n)
             for _ in range(rounds):
                 for path, threshold in (("values", 10**9), ("copy", 1)):
-                    store.posts.COPY_MIN_ROWS = threshold
+                    cohesion.store.posts.COPY_MIN_ROWS = threshold
                     spent = 0.0
                     for _ in range(calls):
                         with session_scope(factory) as session:

@@ -42,14 +42,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cohesion.config import Settings  # noqa: E402
+from cohesion.store import trends  # noqa: E402
+from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
+from cohesion.store.migrate import upgrade  # noqa: E402
+from cohesion.store.pseudonyms import Pseudonymiser  # noqa: E402
 from scratch import pg_schema  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
-
-from config import Settings  # noqa: E402
-from store import trends  # noqa: E402
-from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
-from store.pseudonyms import Pseudonymiser  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 COHESION = Path(sys.executable).parent / "cohesion"
@@ -179,7 +178,7 @@ def model_dir(tmp: Path) -> tuple[Path, str]:
     default = ROOT / "models" / "default"
     if (default / "config.json").exists():
         return default, "models/default"
-    from classify.train import train
+    from cohesion.classify.train import train
 
     out = tmp / "tiny-model"
     corpus = ROOT / "tests" / "fixtures" / "classify" / "tiny.jsonl"
@@ -239,7 +238,7 @@ def bench_workers(base: str, posts: int, tmp: Path) -> dict[str, Any]:
 
 
 def bench_import(base: str, rows: int, tmp: Path) -> dict[str, Any]:
-    from crawlers.imports import import_file
+    from cohesion.crawlers.imports import import_file
 
     path = tmp / "import.jsonl"
     start = datetime(2026, 9, 1, tzinfo=UTC)
@@ -421,10 +420,9 @@ def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
 
 def _label_series_sql(session: Any, model: int, first: date, last: date) -> str:
     """The SQL of trends.label_series, with literal parameters, for EXPLAIN."""
+    from cohesion.store.effective import effective_labels, flag_sum
+    from cohesion.store.models import LABELS
     from sqlalchemy import Integer, func, select
-
-    from store.effective import effective_labels, flag_sum
-    from store.models import LABELS
 
     e = effective_labels("postgresql", model, first, last)
     query = select(

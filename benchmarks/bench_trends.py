@@ -30,14 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cohesion.config import Settings  # noqa: E402
+from cohesion.reports.weekly import build_weekly_report  # noqa: E402
+from cohesion.store import calibration, rollups, trends  # noqa: E402
+from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
+from cohesion.store.migrate import upgrade  # noqa: E402
+from cohesion.store.models import LABELS  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
-
-from config import Settings  # noqa: E402
-from reports.weekly import build_weekly_report  # noqa: E402
-from store import calibration, rollups, trends  # noqa: E402
-from store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
-from store.models import LABELS  # noqa: E402
 
 WEEKS = 52
 LAST_WEEK = date(2026, 11, 16)

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
+from cohesion.store.engine import make_engine
 from sqlalchemy import text
-
-from store.engine import make_engine
 
 
 @contextmanager

@@ -13,21 +13,21 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classify.errors import ModelLoadError
-from classify.prediction import LABELS, Evidence, Prediction
+from cohesion.classify.errors import ModelLoadError
+from cohesion.classify.prediction import LABELS, Evidence, Prediction
 
 if TYPE_CHECKING:
-    from classify.model import Model
-    from classify.normalize import Normalized, normalize
+    from cohesion.classify.model import Model
+    from cohesion.classify.normalize import Normalized, normalize
 
 # The model, spaCy and scikit-learn load on first use, so that importing the package
 # (the CLI does, for ModelLoadError) costs nothing.
 _LAZY = {
-    "DEFAULT_MODEL_DIR": "classify.model",
-    "MAX_CHARS": "classify.model",
-    "Model": "classify.model",
-    "Normalized": "classify.normalize",
-    "normalize": "classify.normalize",
+    "DEFAULT_MODEL_DIR": "cohesion.classify.model",
+    "MAX_CHARS": "cohesion.classify.model",
+    "Model": "cohesion.classify.model",
+    "Normalized": "cohesion.classify.normalize",
+    "normalize": "cohesion.classify.normalize",
 }
 
 
@@ -62,6 +62,6 @@ def load_model(
     places and the officials it protects); they drive the EntityRuler at load time, so a
     new locality needs no retraining. Raises ModelLoadError with a one-line reason.
     """
-    from classify.model import Model
+    from cohesion.classify.model import Model
 
     return Model.load(path, gazetteer=gazetteer, watchlist=watchlist)

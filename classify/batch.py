@@ -16,8 +16,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from classify.model import BATCH_SIZE, Model
-from classify.prediction import Prediction
+from cohesion.classify.model import BATCH_SIZE, Model
+from cohesion.classify.prediction import Prediction
 
 
 @dataclass

@@ -9,12 +9,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classify.data import DATASETS, Example
-from classify.language import MAX_ENGLISH, MIN_CONFIDENCE, MIN_WORDS
-from classify.prediction import LABELS
+from cohesion.classify.data import DATASETS, Example
+from cohesion.classify.language import MAX_ENGLISH, MIN_CONFIDENCE, MIN_WORDS
+from cohesion.classify.prediction import LABELS
 
 if TYPE_CHECKING:
-    from classify.model import Model
+    from cohesion.classify.model import Model
 
 DEFAULT_COMMAND = "cohesion train --out models/default"
 

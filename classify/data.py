@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classify.prediction import LABELS
-from classify.taxonomy import NARRATIVES, THREAT_TARGETS, map_targets
+from cohesion.classify.prediction import LABELS
+from cohesion.classify.taxonomy import NARRATIVES, THREAT_TARGETS, map_targets
+from cohesion.resources import package_path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
-EXAMPLES_FILE = Path(__file__).resolve().parent / "examples" / "cohesion_examples.jsonl"
+# Where `cohesion train` and `cohesion evaluate` look for the public datasets unless
+# --data says otherwise: a folder in the working directory, filled by
+# scripts/fetch_training_data.py (see docs/training-data.md).
+DEFAULT_DATA_DIR = Path("training-data")
+EXAMPLES_FILE = package_path("classify", "examples", "cohesion_examples.jsonl")
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from classify.evidence import model_evidence, rule_evidence
-from classify.normalize import Normalized
-from classify.prediction import LABELS, Prediction
-from classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
+from cohesion.classify.evidence import model_evidence, rule_evidence
+from cohesion.classify.normalize import Normalized
+from cohesion.classify.prediction import LABELS, Prediction
+from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
 
 if TYPE_CHECKING:
-    from classify.model import Model
+    from cohesion.classify.model import Model
 
 # Rule fallback for threat targets: hit category -> target kind.
 THREAT_TARGET_CUES = (

@@ -15,15 +15,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classify.data import DATASETS, DEFAULT_DATA_DIR, Example, load_examples, read_jsonl
-from classify.prediction import LABELS, Prediction
+from cohesion.classify.data import DATASETS, DEFAULT_DATA_DIR, Example, load_examples, read_jsonl
+from cohesion.classify.prediction import LABELS, Prediction
+from cohesion.resources import package_path
 
 if TYPE_CHECKING:
-    from classify.model import Model
+    from cohesion.classify.model import Model
 
-HARDCASES_FILE = (
-    Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "classify" / "hardcases.jsonl"
-)
+# The functional hard cases ship with the package so `cohesion evaluate` reports them
+# anywhere; they are written for evaluation and never trained on.
+HARDCASES_FILE = package_path("classify", "examples", "hardcases.jsonl")
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from classify.features import TOKEN_PATTERN
-from classify.normalize import Normalized
-from classify.prediction import Evidence
-from classify.rules import Hit
+from cohesion.classify.features import TOKEN_PATTERN
+from cohesion.classify.normalize import Normalized
+from cohesion.classify.prediction import Evidence
+from cohesion.classify.rules import Hit
 
 MAX_SPANS = 5
 

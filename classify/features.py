@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from cohesion.classify.rules import Hit, quoted_spans
 from sklearn.feature_extraction.text import HashingVectorizer
-
-from classify.rules import Hit, quoted_spans
 
 TOKEN_PATTERN = r"[\w']+|[^\w\s]"
 

@@ -20,21 +20,21 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
-from classify.decide import Decider
-from classify.errors import ModelLoadError
-from classify.features import Featurizer
-from classify.language import detect
-from classify.normalize import normalize
-from classify.prediction import LABELS, Evidence, Prediction
-from classify.rules import build_pipeline, categories
-from classify.taxonomy import THREAT_TARGETS
-from classify.watchlist import ADDRESS_RE, KIND_TARGET, WatchHit, WatchlistMatcher
+from cohesion.classify.decide import Decider
+from cohesion.classify.errors import ModelLoadError
+from cohesion.classify.features import Featurizer
+from cohesion.classify.language import detect
+from cohesion.classify.normalize import normalize
+from cohesion.classify.prediction import LABELS, Evidence, Prediction
+from cohesion.classify.rules import build_pipeline, categories
+from cohesion.classify.taxonomy import THREAT_TARGETS
+from cohesion.classify.watchlist import ADDRESS_RE, KIND_TARGET, WatchHit, WatchlistMatcher
+from cohesion.resources import package_path
 
 FORMAT = "cohesion-linear.v1"
 MAX_CHARS = 20_000  # longer texts are classified on their first 20,000 characters
 BATCH_SIZE = 256
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
+DEFAULT_MODEL_DIR = package_path("models", "default")
 REQUIRED_FILES = ("config.json", "lexicons.json", "weights.npz", "thresholds.json")
 
 

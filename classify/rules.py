@@ -23,11 +23,10 @@ from importlib import resources
 from typing import Any
 
 import spacy
+from cohesion.classify.normalize import normalize
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
-
-from classify.normalize import normalize
 
 LEXICON_FILES = ("cues.json", "identity.json", "slurs.json", "reclaimable.json")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classify.prediction import LABELS
+from cohesion.classify.prediction import LABELS
 
 TARGETS: tuple[str, ...] = (
     "jewish",

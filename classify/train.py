@@ -22,18 +22,17 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from cohesion.classify import card as model_card
+from cohesion.classify.data import DATASETS, DEFAULT_DATA_DIR, EXAMPLES_FILE, Example, load_examples
+from cohesion.classify.evaluate import HARDCASES_FILE, evaluate_examples, evaluate_hardcases
+from cohesion.classify.features import Featurizer
+from cohesion.classify.model import Model, make_config
+from cohesion.classify.normalize import normalize
+from cohesion.classify.prediction import LABELS
+from cohesion.classify.rules import build_pipeline, categories, default_lexicons
+from cohesion.classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve
-
-from classify import card as model_card
-from classify.data import DATASETS, DEFAULT_DATA_DIR, EXAMPLES_FILE, Example, load_examples
-from classify.evaluate import HARDCASES_FILE, evaluate_examples, evaluate_hardcases
-from classify.features import Featurizer
-from classify.model import Model, make_config
-from classify.normalize import normalize
-from classify.prediction import LABELS
-from classify.rules import build_pipeline, categories, default_lexicons
-from classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def best_threshold(p: np.ndarray, y: np.ndarray, low: float = 0.1, high: float =
 
 
 def featurize(examples: Sequence[Example], featurizer: Featurizer, nlp: Any) -> sp.csr_matrix:
-    from classify.model import MAX_CHARS
+    from cohesion.classify.model import MAX_CHARS
 
     texts = [normalize(ex.text[:MAX_CHARS]).text for ex in examples]
     hits = [doc._.hits for doc in nlp.pipe(texts, batch_size=512)]
@@ -250,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models/default"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from classify.data import read_jsonl
+    from cohesion.classify.data import read_jsonl
 
     extra = list(read_jsonl(args.reviews)) if args.reviews else None
     command = "python -m classify.train " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -41,11 +41,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, Settings
-from crawlers.pipelines import Gazetteer, clean_text, clean_title, detect_language
-from store.engine import session_scope
-from store.posts import InvalidPostError, PostRecord, upsert_posts
-from store.runs import CrawlCounts, finish_crawl_run, start_crawl_run, sync_source
+from cohesion.config import ConfigError, Settings
+from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title, detect_language
+from cohesion.store.engine import session_scope
+from cohesion.store.posts import InvalidPostError, PostRecord, upsert_posts
+from cohesion.store.runs import CrawlCounts, finish_crawl_run, start_crawl_run, sync_source
 
 FORMATS = ("jsonl", "csv", "4cat")
 # Fields a mapping may fill; "engagement.<name>" adds one engagement count.

@@ -12,13 +12,12 @@ import re
 from typing import Any
 
 import py3langid
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider
+from cohesion.crawlers.text import html_to_text, normalise_text
+from cohesion.store.engine import session_scope
+from cohesion.store.posts import PostRecord, upsert_posts
 from scrapy.exceptions import DropItem
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider
-from crawlers.text import html_to_text, normalise_text
-from store.engine import session_scope
-from store.posts import PostRecord, upsert_posts
 
 logger = logging.getLogger(__name__)
 

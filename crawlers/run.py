@@ -28,8 +28,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from config import ConfigError, Settings, SourceSettings
-from crawlers.spiders.base import CohesionSpider, CrawlContext, CrawlCounts, get_spider_class
+from cohesion.config import ConfigError, Settings, SourceSettings
+from cohesion.crawlers.spiders.base import (
+    CohesionSpider,
+    CrawlContext,
+    CrawlCounts,
+    get_spider_class,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +141,15 @@ def preflight(job: CrawlJob) -> SourceSummary | None:
 
 
 def _record_skip(job: CrawlJob, source: SourceSettings, status: str, message: str) -> SourceSummary:
-    from jobs import sync_sources
-    from store.engine import make_engine, make_session_factory, session_scope
-    from store.runs import CrawlCounts as StoreCounts
-    from store.runs import finish_crawl_run, get_source, record_skipped_crawl, start_crawl_run
+    from cohesion.jobs import sync_sources
+    from cohesion.store.engine import make_engine, make_session_factory, session_scope
+    from cohesion.store.runs import CrawlCounts as StoreCounts
+    from cohesion.store.runs import (
+        finish_crawl_run,
+        get_source,
+        record_skipped_crawl,
+        start_crawl_run,
+    )
 
     engine = make_engine(job.settings.database.url)
     try:
@@ -193,9 +203,8 @@ def _run_in_child(jobs: list[CrawlJob], progress: ProgressCallback | None) -> li
 
 def child_main(jobs: list[CrawlJob], messages: Any) -> None:
     """Entry point of a crawl process: run the jobs one after another in one reactor."""
+    from cohesion.crawlers.settings import scrapy_settings
     from scrapy.crawler import AsyncCrawlerProcess
-
-    from crawlers.settings import scrapy_settings
 
     first = jobs[0]
     # Installs the asyncio reactor; import the reactor only after this line.
@@ -215,12 +224,11 @@ def child_main(jobs: list[CrawlJob], messages: Any) -> None:
 
 
 async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummary:
+    from cohesion.crawlers.settings import scrapy_settings
+    from cohesion.jobs import Runtime, sync_sources
+    from cohesion.store.engine import session_scope
+    from cohesion.store.runs import finish_crawl_run, get_source, save_cursor, start_crawl_run
     from scrapy.crawler import Crawler
-
-    from crawlers.settings import scrapy_settings
-    from jobs import Runtime, sync_sources
-    from store.engine import session_scope
-    from store.runs import finish_crawl_run, get_source, save_cursor, start_crawl_run
 
     source = job.settings.source(job.source)
     started = time.monotonic()

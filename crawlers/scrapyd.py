@@ -46,15 +46,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from config import ConfigError, Settings, load_settings
-from crawlers.spiders.base import CrawlContext, get_spider_class
+from cohesion.config import ConfigError, Settings, load_settings
+from cohesion.crawlers.spiders.base import CrawlContext, get_spider_class
+from cohesion.resources import package_path
 
 PROJECT = "cohesion"
-SETTINGS_MODULE = "crawlers.scrapyd_settings"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# What the egg carries: the code a crawl runs (the rest of the project stays on the hub).
+SETTINGS_MODULE = "cohesion.crawlers.scrapyd_settings"
+# What the egg carries: the part of the `cohesion` package a crawl runs (the rest of the
+# project stays on the hub). Paths are inside the installed package.
 EGG_PACKAGES = ("crawlers", "store")
-EGG_MODULES = ("config",)
+EGG_MODULES = ("__init__", "config", "resources")
 POLL_INTERVAL_S = 2.0
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 
@@ -74,7 +75,7 @@ def node_settings(settings_json: str | None, config_path: str | None) -> Setting
         raise ConfigError(
             "a Scrapyd crawl needs the spider argument cohesion_settings=JSON or config=PATH"
         )
-    from config import _apply_environment
+    from cohesion.config import _apply_environment
 
     data = json.loads(settings_json)
     applied = _apply_environment(data, dict(os.environ))
@@ -95,9 +96,9 @@ class _NodeRun:
     started: float
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        from crawlers.run import _message
-        from store.engine import session_scope
-        from store.runs import finish_crawl_run, save_cursor
+        from cohesion.crawlers.run import _message
+        from cohesion.store.engine import session_scope
+        from cohesion.store.runs import finish_crawl_run, save_cursor
 
         context, counts = self.context, self.context.counts
         try:
@@ -126,12 +127,11 @@ def standalone_context(crawler: Any, spider_cls: type, kwargs: dict[str, Any]) -
 
     Pops the spider arguments it reads (source, cohesion_settings, config, _job) from kwargs.
     """
+    from cohesion.crawlers.settings import scrapy_settings
+    from cohesion.store.engine import make_engine, make_session_factory, session_scope
+    from cohesion.store.pseudonyms import Pseudonymiser, load_key
+    from cohesion.store.runs import get_source, start_crawl_run, sync_source
     from scrapy import signals
-
-    from crawlers.settings import scrapy_settings
-    from store.engine import make_engine, make_session_factory, session_scope
-    from store.pseudonyms import Pseudonymiser, load_key
-    from store.runs import get_source, start_crawl_run, sync_source
 
     name = kwargs.pop("source", None)
     if not name:
@@ -172,21 +172,28 @@ def standalone_context(crawler: Any, spider_cls: type, kwargs: dict[str, Any]) -
 # --- hub side: egg, deploy, schedule, poll ---------------------------------------------
 
 
-def build_egg(out_dir: Path, repo_root: Path = REPO_ROOT) -> Path:
-    """An egg of the crawler code, built with setuptools' bdist_egg in a staging folder."""
+def build_egg(out_dir: Path, package_root: Path | None = None) -> Path:
+    """An egg of the crawler code, built with setuptools' bdist_egg in a staging folder.
+
+    The egg holds a `cohesion` package with only the crawlers, the store and the
+    settings, so a node imports the same module names as the hub.
+    """
+    root = package_root or package_path()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cohesion-egg-") as tmp:
         stage = Path(tmp)
+        package = stage / PROJECT
+        package.mkdir()
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for package in EGG_PACKAGES:
-            shutil.copytree(repo_root / package, stage / package, ignore=ignore)
+        for sub in EGG_PACKAGES:
+            shutil.copytree(root / sub, package / sub, ignore=ignore)
         for module in EGG_MODULES:
-            shutil.copy2(repo_root / f"{module}.py", stage / f"{module}.py")
+            shutil.copy2(root / f"{module}.py", package / f"{module}.py")
         (stage / "setup.py").write_text(
             "from setuptools import find_packages, setup\n"
             f"setup(name={PROJECT + '-crawlers'!r}, version='1.0',\n"
-            f"      packages=find_packages(include={[p + '*' for p in EGG_PACKAGES]!r}),\n"
-            f"      py_modules={list(EGG_MODULES)!r}, include_package_data=False,\n"
+            f"      packages=find_packages(include=[{PROJECT!r}, {PROJECT + '.*'!r}]),\n"
+            "      include_package_data=False,\n"
             f"      entry_points={{'scrapy': ['settings = {SETTINGS_MODULE}']}},\n"
             "      zip_safe=True)\n"
         )
@@ -205,14 +212,15 @@ def build_egg(out_dir: Path, repo_root: Path = REPO_ROOT) -> Path:
     return target
 
 
-def code_version(repo_root: Path = REPO_ROOT) -> str:
+def code_version(package_root: Path | None = None) -> str:
     """A version naming the crawler code (a hash of the egg's sources, not of the egg,
     whose metadata carries build times): the same code is deployed once per node."""
+    root = package_root or package_path()
     digest = hashlib.sha256()
-    paths = [p for package in EGG_PACKAGES for p in (repo_root / package).rglob("*.py")]
-    paths += [repo_root / f"{module}.py" for module in EGG_MODULES]
+    paths = [p for sub in EGG_PACKAGES for p in (root / sub).rglob("*.py")]
+    paths += [root / f"{module}.py" for module in EGG_MODULES]
     for path in sorted(paths):
-        digest.update(str(path.relative_to(repo_root)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return "c" + digest.hexdigest()[:16]
 
 
@@ -348,7 +356,7 @@ def crawl_via_scrapyd(
     egg_dir: Path | None = None,
 ) -> list[Any]:
     """Crawl the enabled (or named) sources as Scrapyd jobs; one SourceSummary each."""
-    from crawlers.run import CrawlJob, SourceSummary, _record_skip
+    from cohesion.crawlers.run import CrawlJob, SourceSummary, _record_skip
 
     if not node_urls:
         raise ScrapydError("no Scrapyd node given")
@@ -432,13 +440,12 @@ def _wait(
 
 def _summary_of(settings: Settings, item: ScheduledJob) -> Any:
     """The SourceSummary of a finished job, from the crawl_runs row its spider wrote."""
+    from cohesion.crawlers.run import SourceSummary
+    from cohesion.store.engine import make_engine, make_session_factory, session_scope
+    from cohesion.store.models import CrawlRun
+    from cohesion.store.runs import CrawlCounts as StoreCounts
+    from cohesion.store.runs import finish_crawl_run
     from sqlalchemy import select
-
-    from crawlers.run import SourceSummary
-    from store.engine import make_engine, make_session_factory, session_scope
-    from store.models import CrawlRun
-    from store.runs import CrawlCounts as StoreCounts
-    from store.runs import finish_crawl_run
 
     seconds = round(time.monotonic() - item.started, 2)
     engine = make_engine(settings.database.url)

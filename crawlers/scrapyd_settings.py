@@ -6,9 +6,9 @@ come from the Cohesion config (User-Agent, delay, AutoThrottle...) are applied p
 by crawlers/scrapyd.py:standalone_context.
 """
 
-from crawlers.settings import _FIXED
+from cohesion.crawlers.settings import _FIXED
 
 globals().update(_FIXED)
 
-SPIDER_MODULES = ["crawlers.spiders"]
-NEWSPIDER_MODULE = "crawlers.spiders"
+SPIDER_MODULES = ["cohesion.crawlers.spiders"]
+NEWSPIDER_MODULE = "cohesion.crawlers.spiders"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from config import Settings
+from cohesion.config import Settings
 
 BOT_NAME = "CohesionMonitor"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -44,14 +44,14 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     # Our retry replaces Scrapy's at the same position.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    "cohesion.crawlers.middlewares.BackoffRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
-    "crawlers.pipelines.CleanTextPipeline": 100,
-    "crawlers.pipelines.LanguagePipeline": 200,
-    "crawlers.pipelines.LocalityPipeline": 300,
-    "crawlers.pipelines.PseudonymPipeline": 400,
-    "crawlers.pipelines.StorePipeline": 900,
+    "cohesion.crawlers.pipelines.CleanTextPipeline": 100,
+    "cohesion.crawlers.pipelines.LanguagePipeline": 200,
+    "cohesion.crawlers.pipelines.LocalityPipeline": 300,
+    "cohesion.crawlers.pipelines.PseudonymPipeline": 400,
+    "cohesion.crawlers.pipelines.StorePipeline": 900,
 }
 # Items are written through store/ in batches of this many (and at close), so a crash
 # loses at most one batch and a failure keeps what was stored before it.

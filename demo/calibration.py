@@ -16,15 +16,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from cohesion.demo.corpus import DemoCorpus
+from cohesion.demo.pools import Truth
+from cohesion.store.calibration import pending
+from cohesion.store.decisions import record_decision
+from cohesion.store.models import Classification, Post
+from cohesion.store.status import active_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from demo.corpus import DemoCorpus
-from demo.pools import Truth
-from store.calibration import pending
-from store.decisions import record_decision
-from store.models import Classification, Post
-from store.status import active_model
 
 LABEL_ORDER = ("hate", "anti_government", "threat", "doxxing")
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from demo.pools import Template, Truth, fill, first_sentence, load_pool
-from demo.vocab import FIRST_NAMES, HANDLE_PARTS, LOUD_ACCOUNTS, TIMEZONE, place_names
+from cohesion.demo.pools import Template, Truth, fill, first_sentence, load_pool
+from cohesion.demo.vocab import FIRST_NAMES, HANDLE_PARTS, LOUD_ACCOUNTS, TIMEZONE, place_names
 
 DEFAULT_SEED = 20240601
 WEEKS = 8

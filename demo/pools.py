@@ -10,11 +10,11 @@ import random
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-from demo.vocab import OFFICIALS, SLOTS
+from cohesion.demo.vocab import OFFICIALS, SLOTS
+from cohesion.resources import package_path
 
-TEXTS_DIR = Path(__file__).resolve().parent / "texts"
+TEXTS_DIR = package_path("demo", "texts")
 LABELS = ("hate", "anti_government", "threat", "doxxing")
 _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 _LIST_KEYS = ("labels", "targets", "narratives", "threat_targets")

@@ -4,8 +4,8 @@ Steps: a fresh demo folder; the corpus served on loopback in seven platforms' re
 formats; a config pointing every source there; `init` (pseudonym key, schema,
 sources); a crawl through the real spiders; classification; a demo analyst account
 that reviews a calibration sample by the corpus's intended labels; the weekly report
-for the last complete week; a summary. A step whose part is missing from the tree is
-skipped with a message saying so, never faked.
+for the last complete week; a summary. A step that cannot run (no model, a broken
+install) stops the demo with an error; nothing is skipped or faked.
 
 Safety: the demo runs with every COHESION_* variable removed from its environment (so
 a COHESION_DATABASE_URL pointing at a real database is never touched) and with demo
@@ -26,9 +26,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from demo.corpus import PLATFORMS, DemoCorpus, generate
-from demo.server import DemoServer
-from demo.settings import (
+from cohesion.demo.corpus import PLATFORMS, DemoCorpus, generate
+from cohesion.demo.server import DemoServer
+from cohesion.demo.settings import (
     CONFIG_NAME,
     DEMO_CREDENTIALS,
     SCRAPY_OVERRIDES,
@@ -65,7 +65,6 @@ class DemoResult:
     report_path: Path | None = None
     username: str | None = None
     password: str | None = None
-    skipped: list[str] = field(default_factory=list)
 
 
 def run_demo(
@@ -141,15 +140,15 @@ def _demo_environment() -> Iterator[None]:
 
 
 def _init(config_path: Path, say: Say) -> None:
-    from jobs import init_project
+    from cohesion.jobs import init_project
 
     init = init_project(config_path)
     say(f"init: database at schema {init.revision}, {len(init.sources)} sources registered")
 
 
 def _crawl(config_path: Path, result: DemoResult, say: Say, one_process: bool) -> None:
-    from config import load_settings
-    from crawlers.run import CrawlJob, crawl_jobs, crawl_sources
+    from cohesion.config import load_settings
+    from cohesion.crawlers.run import CrawlJob, crawl_jobs, crawl_sources
 
     settings = load_settings(config_path)
     say("crawl: the real spiders against the loopback demo sites...")
@@ -168,58 +167,51 @@ def _crawl(config_path: Path, result: DemoResult, say: Say, one_process: bool) -
 
 
 def _after_crawl(corpus: DemoCorpus, result: DemoResult, say: Say, model_dir: Path | None) -> None:
-    from jobs import Runtime
+    from cohesion.jobs import Runtime
 
     runtime = Runtime.open(result.config_path)
     try:
         result.stored = _stored_per_platform(runtime)
-        classified = _classify(runtime, result, model_dir, say)
+        _classify(runtime, result, model_dir, say)
         user_id = _account(runtime, result, say)
-        if classified and user_id is not None:
-            _calibrate(runtime, corpus, result, user_id, say)
+        _calibrate(runtime, corpus, result, user_id, say)
         _report(runtime, result, say)
     finally:
         runtime.close()
 
 
 def _stored_per_platform(runtime: Any) -> dict[str, int]:
+    from cohesion.store.engine import session_scope
+    from cohesion.store.models import Post
     from sqlalchemy import func, select
-
-    from store.engine import session_scope
-    from store.models import Post
 
     with session_scope(runtime.sessions) as session:
         rows = session.execute(select(Post.platform, func.count()).group_by(Post.platform))
         return {platform: count for platform, count in rows}
 
 
-def _classify(runtime: Any, result: DemoResult, model_dir: Path | None, say: Say) -> bool:
-    from jobs import classify_stored
+def _classify(runtime: Any, result: DemoResult, model_dir: Path | None, say: Say) -> None:
+    from cohesion.jobs import classify_stored
 
-    try:
-        from classify import ModelLoadError
-    except ImportError:
-        return _skip(result, say, "classify: not available yet (classify package missing)")
     started = time.monotonic()
-    try:
-        outcome = classify_stored(runtime, model_dir=model_dir)
-    except ModelLoadError as exc:
-        return _skip(result, say, f"classify: not available yet (no model: {exc})")
+    # A missing or broken model is an error of the install, not a step to skip: the
+    # ModelLoadError reaches the command, which prints it and exits 2.
+    outcome = classify_stored(runtime, model_dir=model_dir)
+    if outcome.classified == 0:
+        raise DemoError("classify: the model classified none of the crawled posts")
     result.classified = outcome.classified
     result.flagged = _flag_counts(runtime)
     say(
         f"classify: {outcome.classified} posts with {outcome.model_version}, "
         f"{outcome.flagged} flagged ({time.monotonic() - started:.0f} s)"
     )
-    return True
 
 
 def _flag_counts(runtime: Any) -> dict[str, int]:
+    from cohesion.store.engine import session_scope
+    from cohesion.store.models import LABELS, Classification
+    from cohesion.store.status import active_model
     from sqlalchemy import func, select
-
-    from store.engine import session_scope
-    from store.models import LABELS, Classification
-    from store.status import active_model
 
     with session_scope(runtime.sessions) as session:
         model = active_model(session)
@@ -236,13 +228,10 @@ def _flag_counts(runtime: Any) -> dict[str, int]:
         return {"any": row[0], **dict(zip(LABELS, row[1:], strict=True))}
 
 
-def _account(runtime: Any, result: DemoResult, say: Say) -> int | None:
+def _account(runtime: Any, result: DemoResult, say: Say) -> int:
     """The demo analyst's account (role admin, so every page of the app can be toured)."""
-    try:
-        from review.accounts import add_user
-    except ImportError:
-        _skip(result, say, "review: not available yet (review package missing)")
-        return None
+    from cohesion.review.accounts import add_user
+
     password = secrets.token_urlsafe(12)
     user = add_user(runtime.sessions, DEMO_USER, password, "admin", actor="demo")
     login = result.out_dir / LOGIN_FILE
@@ -258,8 +247,8 @@ def _account(runtime: Any, result: DemoResult, say: Say) -> int | None:
 def _calibrate(
     runtime: Any, corpus: DemoCorpus, result: DemoResult, user_id: int, say: Say
 ) -> None:
-    from demo.calibration import review_sample
-    from store.engine import session_scope
+    from cohesion.demo.calibration import review_sample
+    from cohesion.store.engine import session_scope
 
     weeks = [result.week - timedelta(weeks=n) for n in range(CALIBRATED_WEEKS)]
     with session_scope(runtime.sessions) as session:
@@ -278,12 +267,7 @@ def _calibrate(
 
 
 def _report(runtime: Any, result: DemoResult, say: Say) -> None:
-    try:
-        from reports import render as _render  # noqa: F401  (is the package there?)
-    except ImportError:
-        _skip(result, say, "report: not available yet (reports package missing)")
-        return
-    from jobs import weekly_report
+    from cohesion.jobs import weekly_report
 
     started = time.monotonic()
     report = weekly_report(runtime, result.week)
@@ -294,12 +278,6 @@ def _report(runtime: Any, result: DemoResult, say: Say) -> None:
         f"report: week {report.week} written to {report.out_dir} (spikes: {spikes}; "
         f"{time.monotonic() - started:.0f} s)"
     )
-
-
-def _skip(result: DemoResult, say: Say, message: str) -> bool:
-    result.skipped.append(message)
-    say(message)
-    return False
 
 
 def summary(result: DemoResult, say: Say) -> None:
@@ -329,8 +307,6 @@ def summary(result: DemoResult, say: Say) -> None:
             f"  login: {result.username} / {result.password}   (kept in "
             f"{_shown(result.out_dir / LOGIN_FILE)})"
         )
-    for message in result.skipped:
-        say(f"not done: {message}")
     if result.crawl_failures:
         say(
             f"crawl problems: {', '.join(result.crawl_failures)} (see `cohesion --config "
@@ -346,7 +322,7 @@ def _shown(path: Path) -> str:
 
 
 def _serve(result: DemoResult, say: Say) -> None:
-    from jobs import Runtime, serve_review
+    from cohesion.jobs import Runtime, serve_review
 
     runtime = Runtime.open(result.config_path)
     settings = runtime.settings.review

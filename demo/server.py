@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from demo.corpus import PLATFORMS, DemoCorpus
-from demo.render import Reply, Request, Site, site_classes
+from cohesion.demo.corpus import PLATFORMS, DemoCorpus
+from cohesion.demo.render import Reply, Request, Site, site_classes
 
 ROBOTS = "User-agent: *\nDisallow:\n"
 

@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from demo.corpus import SOURCE_NAMES, TELEGRAM_CHANNEL
-from demo.render.fourchan import BOARD
-from demo.render.mastodon import HASHTAG
-from demo.render.reddit import SUBREDDIT
-from demo.vocab import CITIES, LOCALITY, PLACES, TIMEZONE, WATCHLIST
+from cohesion.demo.corpus import SOURCE_NAMES, TELEGRAM_CHANNEL
+from cohesion.demo.render.fourchan import BOARD
+from cohesion.demo.render.mastodon import HASHTAG
+from cohesion.demo.render.reddit import SUBREDDIT
+from cohesion.demo.vocab import CITIES, LOCALITY, PLACES, TIMEZONE, WATCHLIST
 
 CONFIG_NAME = "cohesion.toml"
 BLUESKY_SEARCHES = ["Marlow", *CITIES, "Route 9"]

@@ -20,14 +20,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from cohesion.config import AlertSettings
+from cohesion.reports.escape import safe_url, slack_text
+from cohesion.store.alerting import (
+    ThreatFlag,
+    already_alerted,
+    record_alerts,
+    threats_against_officials,
+)
+from cohesion.store.engine import session_scope
+from cohesion.store.trends import TrendRow
+from cohesion.store.types import utcnow
 from sqlalchemy.orm import Session, sessionmaker
-
-from config import AlertSettings
-from reports.escape import safe_url, slack_text
-from store.alerting import ThreatFlag, already_alerted, record_alerts, threats_against_officials
-from store.engine import session_scope
-from store.trends import TrendRow
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from cohesion.reports.weekly import WeeklyReport  # noqa: E402
+from cohesion.store import trends  # noqa: E402
+from cohesion.store.models import LABELS  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-
-from reports.weekly import WeeklyReport  # noqa: E402
-from store import trends  # noqa: E402
-from store.models import LABELS  # noqa: E402
 
 COLOURS = {
     "week": "#b2182b",

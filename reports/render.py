@@ -14,13 +14,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from cohesion.reports.charts import render_charts
+from cohesion.reports.escape import md_text, safe_url
+from cohesion.reports.weekly import WeeklyReport
+from cohesion.store import health
+from cohesion.store.trends import week_label
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from reports.charts import render_charts
-from reports.escape import md_text, safe_url
-from reports.weekly import WeeklyReport
-from store import health
-from store.trends import week_label
 
 CSV_COLUMNS = (
     "week",

@@ -10,17 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cohesion.config import Settings
+from cohesion.store import trends
+from cohesion.store.calibration import CalibrationEstimate, estimates
+from cohesion.store.health import SourceWeekHealth, collector_health, gap_weeks
+from cohesion.store.models import LABELS
+from cohesion.store.officials import OFFICIAL_TARGETS, OfficialsWeek, officials_weeks
+from cohesion.store.status import active_model
+from cohesion.store.terms import RisingTerm, count_terms, mask_handles, rising_terms
+from cohesion.store.types import utcnow
 from sqlalchemy.orm import Session
-
-from config import Settings
-from store import trends
-from store.calibration import CalibrationEstimate, estimates
-from store.health import SourceWeekHealth, collector_health, gap_weeks
-from store.models import LABELS
-from store.officials import OFFICIAL_TARGETS, OfficialsWeek, officials_weeks
-from store.status import active_model
-from store.terms import RisingTerm, count_terms, mask_handles, rising_terms
-from store.types import utcnow
 
 HISTORY_WEEKS = 12
 # Weeks in the small tables (officials, calibration): the report week and its baseline.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from cohesion.review.auth import hash_password
+from cohesion.store import audit, users
+from cohesion.store.engine import session_scope
+from cohesion.store.users import UserInfo
 from sqlalchemy.orm import Session, sessionmaker
-
-from review.auth import hash_password
-from store import audit, users
-from store.engine import session_scope
-from store.users import UserInfo
 
 
 def add_user(

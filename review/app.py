@@ -10,8 +10,15 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
+from cohesion.resources import package_path
+from cohesion.review.auth import LoginRateLimiter
+from cohesion.review.context import AppContext
+from cohesion.review.rendering import environment
+from cohesion.review.retrain import RetrainFn, RetrainManager
+from cohesion.review.routes import admin, auth, calibration, posts, queue
+from cohesion.review.routes import retrain as retrain_routes
+from cohesion.review.security import LoginRequired, SecurityHeadersMiddleware, login_url
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,15 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
-from review.auth import LoginRateLimiter
-from review.context import AppContext
-from review.rendering import environment
-from review.retrain import RetrainFn, RetrainManager
-from review.routes import admin, auth, calibration, posts, queue
-from review.routes import retrain as retrain_routes
-from review.security import LoginRequired, SecurityHeadersMiddleware, login_url
-
-STATIC = Path(__file__).parent / "static"
+STATIC = package_path("review", "static")
 ROUTERS = (
     auth.router,
     queue.router,

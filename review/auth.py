@@ -19,8 +19,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from store.pseudonyms import create_key_file
+from cohesion.store.pseudonyms import create_key_file
 
 SECRET_ENV = "COHESION_REVIEW_SECRET"
 MIN_SECRET_CHARS = 32

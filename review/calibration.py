@@ -29,11 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cohesion.store import calibration, review_queries
+from cohesion.store.models import LABELS, ModelVersion
+from cohesion.store.review_queries import PostSummary
 from sqlalchemy.orm import Session
-
-from store import calibration, review_queries
-from store.models import LABELS, ModelVersion
-from store.review_queries import PostSummary
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 26

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from cohesion.review.auth import LoginRateLimiter
+from cohesion.review.retrain import RetrainManager
+from cohesion.store.engine import session_scope
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
-
-from review.auth import LoginRateLimiter
-from review.retrain import RetrainManager
-from store.engine import session_scope
 
 
 @dataclass

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from cohesion.resources import package_path
+from cohesion.review.security import csrf_token
+from cohesion.store.users import UserInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from review.security import csrf_token
-from store.users import UserInfo
-
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = package_path("review", "templates")
 
 
 def safe_link(url: str | None) -> str | None:

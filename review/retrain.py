@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from store.types import utcnow
+from cohesion.store.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,12 @@ import time
 from typing import Annotated
 from urllib.parse import quote
 
+from cohesion.review.auth import csrf_matches, new_csrf_token
+from cohesion.review.context import app_context, db
+from cohesion.store import users
+from cohesion.store.users import UserInfo
 from fastapi import Depends, HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from review.auth import csrf_matches, new_csrf_token
-from review.context import app_context, db
-from store import users
-from store.users import UserInfo
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

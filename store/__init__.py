@@ -3,9 +3,9 @@
 A leaf package: it knows no crawler and no model.
 """
 
-from store.engine import DatabaseError, make_engine, make_session_factory, session_scope
-from store.posts import InvalidPostError, PostRecord, UpsertResult, upsert_posts
-from store.pseudonyms import Pseudonymiser, PseudonymKeyError
+from cohesion.store.engine import DatabaseError, make_engine, make_session_factory, session_scope
+from cohesion.store.posts import InvalidPostError, PostRecord, UpsertResult, upsert_posts
+from cohesion.store.pseudonyms import Pseudonymiser, PseudonymKeyError
 
 __all__ = [
     "DatabaseError",

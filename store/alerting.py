@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cohesion.store.effective import effective_labels, effective_tags, effective_watchlist
+from cohesion.store.models import AuditLog, Author, Post, Source
+from cohesion.store.posts import week_start
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-
-from store.effective import effective_labels, effective_tags, effective_watchlist
-from store.models import AuditLog, Author, Post, Source
-from store.posts import week_start
 
 ALERT_ACTION = "alert_sent"
 

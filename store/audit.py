@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cohesion.store.models import AuditLog
+from cohesion.store.types import utcnow
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-
-from store.models import AuditLog
-from store.types import utcnow
 
 
 @dataclass(slots=True, frozen=True)

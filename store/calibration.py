@@ -28,11 +28,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from cohesion.store.models import LABELS, Classification, Post, Review
+from cohesion.store.trends import wilson_interval
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from store.models import LABELS, Classification, Post, Review
-from store.trends import wilson_interval
 
 DEFAULT_SEED = "cohesion-calibration-v1"
 FLAGGED_PER_WEEK_LABEL = 20

@@ -14,13 +14,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from cohesion.store.models import ClassifyClaim, Post
+from cohesion.store.posts import unclassified_posts_query
+from cohesion.store.types import utcnow
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-
-from store.models import ClassifyClaim, Post
-from store.posts import unclassified_posts_query
-from store.types import utcnow
 
 
 def claim_batch(

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cohesion.store.models import LABELS, Classification, ClassificationTag, ModelVersion
+from cohesion.store.types import utcnow
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
-
-from store.models import LABELS, Classification, ClassificationTag, ModelVersion
-from store.types import utcnow
 
 # How much a flag of each label weighs in the review queue's priority.
 SEVERITY: dict[str, float] = {"threat": 1.0, "doxxing": 0.9, "hate": 0.7, "anti_government": 0.5}
@@ -118,7 +117,7 @@ def save_classifications(
     ]
     if tags:
         session.execute(insert(ClassificationTag), tags)
-    from store.rollups import mark_posts  # the weeks' trend rollups are stale
+    from cohesion.store.rollups import mark_posts  # the weeks' trend rollups are stale
 
     mark_posts(session, [record.post_id for record in fresh])
     return len(fresh)

@@ -12,11 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from store.audit import record_audit
-from store.models import (
+from cohesion.store.audit import record_audit
+from cohesion.store.models import (
     LABELS,
     REVIEW_DECISIONS,
     Classification,
@@ -26,8 +23,10 @@ from store.models import (
     Source,
     User,
 )
-from store.review_queries import QUEUES, ReviewInputError, classification_for
-from store.types import utcnow
+from cohesion.store.review_queries import QUEUES, ReviewInputError, classification_for
+from cohesion.store.types import utcnow
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 CORRECTION_KEYS: tuple[str, ...] = ("flags", "targets", "narratives", "threat_targets")
 MAX_NOTE_CHARS = 4000
@@ -92,8 +91,8 @@ def record_decision(
     post = session.get(Post, post_id)
     if post is None:
         raise LookupError(f"no post with id {post_id}")
-    from store.rollups import mark_weeks
-    from store.status import active_model  # local: status imports nothing from here
+    from cohesion.store.rollups import mark_weeks
+    from cohesion.store.status import active_model  # local: status imports nothing from here
 
     mark_weeks(session, [post.week_start])  # the week's trend rollup is stale (rollups.py)
 

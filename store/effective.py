@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from cohesion.store.models import LABELS, Classification, ClassificationTag, Post, Review
 from sqlalchemy import (
     Integer,
     Select,
@@ -45,8 +46,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import type_coerce
-
-from store.models import LABELS, Classification, ClassificationTag, Post, Review
 
 TAG_KINDS: tuple[str, ...] = ("target", "narrative", "threat_target")
 # The label each tag kind details: a tag counts only while its label is flagged.

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cohesion.store.models import CrawlRun, Post, Source
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from store.models import CrawlRun, Post, Source
 
 BASELINE_WEEKS = 4
 MIN_BASELINE = 5.0

@@ -22,12 +22,11 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from cohesion.store.engine import make_session_factory, session_scope
+from cohesion.store.models import Lock
+from cohesion.store.types import utcnow
 from sqlalchemy import Connection, Engine, delete, text, update
 from sqlalchemy.orm import sessionmaker
-
-from store.engine import make_session_factory, session_scope
-from store.models import Lock
-from store.types import utcnow
 
 log = logging.getLogger(__name__)
 

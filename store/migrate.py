@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cohesion.resources import package_path
+from cohesion.store.models import Base
 from sqlalchemy import Engine
 
-from store.models import Base
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = package_path("store", "migrations")
 # Tables other software keeps in the same database (APScheduler's job store).
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 

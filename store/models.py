@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from cohesion.store.types import PortableJSON, UTCDateTime, utcnow
 from sqlalchemy import (
     Boolean,
     Date,
@@ -22,8 +23,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-from store.types import PortableJSON, UTCDateTime, utcnow
 
 LABELS: tuple[str, ...] = ("hate", "anti_government", "threat", "doxxing")
 REVIEW_DECISIONS: tuple[str, ...] = ("confirm", "reject", "correct", "escalate")

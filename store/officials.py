@@ -22,10 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from cohesion.store.effective import effective_labels, effective_tags, effective_watchlist
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from store.effective import effective_labels, effective_tags, effective_watchlist
 
 WATCHLIST_KINDS: tuple[str, ...] = ("person", "role", "institution")
 UNKNOWN_KIND = "unknown"

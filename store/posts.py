@@ -15,14 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from cohesion.store.models import Author, Classification, Post
+from cohesion.store.text import content_hash, sanitize_text
+from cohesion.store.types import NaiveTimestampError, utcnow
 from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-
-from store.models import Author, Classification, Post
-from store.text import content_hash, sanitize_text
-from store.types import NaiveTimestampError, utcnow
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to keep
 # PostgreSQL under its 65,535 bind parameters (posts have 17 columns). The COPY path
@@ -212,7 +211,7 @@ def _upsert_chunk(session: Session, records: list[PostRecord], tz: ZoneInfo) -> 
         inserted = _insert_by_values(session, list(unique.values()), tz)
     _count_author_posts(session, inserted)
     if inserted:
-        from store.rollups import mark_weeks  # new posts change their weeks' trend counts
+        from cohesion.store.rollups import mark_weeks  # new posts change their weeks' trend counts
 
         mark_weeks(session, {week for _, week in inserted})
     return UpsertResult(seen=len(records), new=len(inserted))

@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cohesion.store.models import AuditLog, Author, Classification, Post, Review
+from cohesion.store.rollups import mark_weeks
+from cohesion.store.types import utcnow
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
-
-from store.models import AuditLog, Author, Classification, Post, Review
-from store.rollups import mark_weeks
-from store.types import utcnow
 
 
 @dataclass(slots=True)

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
-
-from store.models import (
+from cohesion.store.models import (
     LABELS,
     Classification,
     ClassificationTag,
@@ -31,6 +28,8 @@ from store.models import (
     Source,
     User,
 )
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 QUEUES: tuple[str, ...] = ("priority", "uncertain", "calibration")
 STATUSES: tuple[str, ...] = ("unreviewed", "reviewed", "escalated", "all")

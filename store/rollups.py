@@ -33,12 +33,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
-
-from store.effective import TAG_KINDS, effective_labels, effective_tags, flag_sum
-from store.models import (
+from cohesion.store.effective import TAG_KINDS, effective_labels, effective_tags, flag_sum
+from cohesion.store.models import (
     LABELS,
     Post,
     TrendDirtyWeek,
@@ -46,7 +42,10 @@ from store.models import (
     TrendWeekly,
     TrendWeeklyPosts,
 )
-from store.types import utcnow
+from cohesion.store.types import utcnow
+from sqlalchemy import Integer, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from cohesion.store.engine import session_scope
+from cohesion.store.models import CrawlRun, JobRun, Source
+from cohesion.store.types import utcnow
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-
-from store.engine import session_scope
-from store.models import CrawlRun, JobRun, Source
-from store.types import utcnow
 
 
 def sync_source(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from cohesion.store.models import Classification, CrawlRun, ModelVersion, Post, Source
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from store.models import Classification, CrawlRun, ModelVersion, Post, Source
 
 
 @dataclass(slots=True, frozen=True)

@@ -47,14 +47,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from cohesion.store import rollups
+from cohesion.store.effective import effective_labels, effective_tags, flag_sum
+from cohesion.store.health import collector_health, gap_weeks
+from cohesion.store.models import LABELS, Author, Classification, Post, Source, TrendWeeklyPosts
+from cohesion.store.posts import week_start
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
-
-from store import rollups
-from store.effective import effective_labels, effective_tags, flag_sum
-from store.health import collector_health, gap_weeks
-from store.models import LABELS, Author, Classification, Post, Source, TrendWeeklyPosts
-from store.posts import week_start
 
 BASELINE_WEEKS = 4
 DIMENSIONS: tuple[str, ...] = ("label", "target", "narrative", "threat_target", "source")
@@ -225,7 +224,7 @@ def _dialect(session: Session) -> str:
 
 
 def active_model_id(session: Session) -> int | None:
-    from store.status import active_model
+    from cohesion.store.status import active_model
 
     model = active_model(session)
     return model.id if model else None

@@ -9,12 +9,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from cohesion.store.models import ROLES, User
+from cohesion.store.review_queries import ReviewInputError
+from cohesion.store.types import utcnow
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from store.models import ROLES, User
-from store.review_queries import ReviewInputError
-from store.types import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 

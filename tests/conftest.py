@@ -8,22 +8,46 @@ They skip only when the variable is unset, and never in CI.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from cohesion.store.engine import make_engine, make_session_factory
+from cohesion.store.migrate import upgrade
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
-
-from store.engine import make_engine, make_session_factory
-from store.migrate import upgrade
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 PG_ENV = "COHESION_TEST_DATABASE_URL"
 TEST_PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef"
+
+
+def _stray_modules() -> list[str]:
+    """Project files imported under a name that is not `cohesion.*` (or the tests'):
+    a bare `import scheduler` would still work in a checkout, where the repository root
+    is on sys.path, but not in the installed wheel, and it would load a second copy of
+    the module with its own globals."""
+    root, venv = str(REPO_ROOT), str(REPO_ROOT / ".venv")
+    stray = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if not path.startswith(root) or path.startswith(venv):
+            continue
+        top = name.split(".")[0]
+        if top not in ("cohesion", "tests", "benchmarks", "conftest", "__main__", REPO_ROOT.name):
+            stray.append(f"{name} ({path})")
+    return sorted(stray)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stray = _stray_modules()
+    if stray:
+        print("\nproject modules imported outside the cohesion package:", *stray, sep="\n  ")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def shared_path(*parts: str) -> Path:

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cohesion import classify
+from cohesion.classify.prediction import LABELS
+from cohesion.cli import app
 from typer.testing import CliRunner
-
-import classify
-from classify.prediction import LABELS
-from cli import app
 
 runner = CliRunner()
 TINY = Path(__file__).parent / "fixtures" / "classify" / "tiny.jsonl"

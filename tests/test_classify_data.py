@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from classify.data import from_record, holdout_half, load_examples
-from classify.taxonomy import map_targets
+from cohesion.classify.data import from_record, holdout_half, load_examples
+from cohesion.classify.taxonomy import map_targets
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -58,6 +57,6 @@ def test_shared_datasets_load_with_their_splits() -> None:
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not present")
 def test_gpl_dataset_is_not_a_default() -> None:
-    from classify.train import DEFAULT_DATASETS
+    from cohesion.classify.train import DEFAULT_DATASETS
 
     assert "incivility_congress2020" not in DEFAULT_DATASETS

@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-import classify
-from classify.evaluate import HARDCASES_FILE, evaluate_hardcases
+from cohesion import classify
+from cohesion.classify.evaluate import HARDCASES_FILE, evaluate_hardcases
 
 # Floors: overall, and for every functionality.
 OVERALL_FLOOR = 0.80

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import classify
-from classify.evaluate import evaluate
-from classify.evidence import rule_evidence
-from classify.normalize import normalize
-from classify.prediction import LABELS, Prediction
-from classify.train import train
+from cohesion import classify
+from cohesion.classify.evaluate import evaluate
+from cohesion.classify.evidence import rule_evidence
+from cohesion.classify.normalize import normalize
+from cohesion.classify.prediction import LABELS, Prediction
+from cohesion.classify.train import train
 
 TINY = Path(__file__).parent / "fixtures" / "classify" / "tiny.jsonl"
 

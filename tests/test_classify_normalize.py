@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from classify.normalize import normalize
+from cohesion.classify.normalize import normalize
 
 
 @pytest.mark.parametrize(

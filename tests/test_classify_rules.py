@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from classify.normalize import normalize
-from classify.rules import build_pipeline
+from cohesion.classify.normalize import normalize
+from cohesion.classify.rules import build_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +49,8 @@ def test_negated_frame_cancels_the_frame_inside_it(nlp) -> None:
 
 
 def test_negated_frame_is_not_threat_evidence() -> None:
-    from classify.features import rule_names, rule_vector
-    from classify.rules import Hit, categories, default_lexicons
+    from cohesion.classify.features import rule_names, rule_vector
+    from cohesion.classify.rules import Hit, categories, default_lexicons
 
     names = rule_names(categories(default_lexicons()))
     index = {name: i for i, name in enumerate(names)}

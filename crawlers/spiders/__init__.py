@@ -1,5 +1,5 @@
 """One spider per platform; the registry is `base.SPIDERS` (see base.py's docstring)."""
 
-from crawlers.spiders.base import SPIDERS, CohesionSpider, get_spider_class
+from cohesion.crawlers.spiders.base import SPIDERS, CohesionSpider, get_spider_class
 
 __all__ = ["SPIDERS", "CohesionSpider", "get_spider_class"]

@@ -71,6 +71,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import scrapy
+from cohesion.config import ConfigError, SourceSettings
+from cohesion.store.runs import CrawlCounts as StoreCounts
 from pydantic import BaseModel, ConfigDict, ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -79,19 +81,16 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from config import ConfigError, SourceSettings
-from store.runs import CrawlCounts as StoreCounts
-
 # Platform name -> "module:Class". Imported on demand: a bad name is an error listing the
 # valid ones, and a spider that fails to import fails loudly (never skipped silently).
 SPIDERS: dict[str, str] = {
-    "reddit": "crawlers.spiders.reddit:RedditSpider",
-    "mastodon": "crawlers.spiders.mastodon:MastodonSpider",
-    "bluesky": "crawlers.spiders.bluesky:BlueskySpider",
-    "telegram": "crawlers.spiders.telegram:TelegramSpider",
-    "fourchan": "crawlers.spiders.fourchan:FourchanSpider",
-    "rss": "crawlers.spiders.rss:RssSpider",
-    "discourse": "crawlers.spiders.discourse:DiscourseSpider",
+    "reddit": "cohesion.crawlers.spiders.reddit:RedditSpider",
+    "mastodon": "cohesion.crawlers.spiders.mastodon:MastodonSpider",
+    "bluesky": "cohesion.crawlers.spiders.bluesky:BlueskySpider",
+    "telegram": "cohesion.crawlers.spiders.telegram:TelegramSpider",
+    "fourchan": "cohesion.crawlers.spiders.fourchan:FourchanSpider",
+    "rss": "cohesion.crawlers.spiders.rss:RssSpider",
+    "discourse": "cohesion.crawlers.spiders.discourse:DiscourseSpider",
 }
 
 
@@ -184,7 +183,7 @@ class CohesionSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CohesionSpider:
         if "context" not in kwargs:  # started by Scrapyd / `scrapy crawl`, not by run.py
-            from crawlers.scrapyd import standalone_context
+            from cohesion.crawlers.scrapyd import standalone_context
 
             kwargs["context"] = standalone_context(crawler, cls, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)

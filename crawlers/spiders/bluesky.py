@@ -20,11 +20,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
 from pydantic import Field
 from scrapy.http import Response
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
 
 HANDLE_ENV, PASSWORD_ENV = "COHESION_BLUESKY_HANDLE", "COHESION_BLUESKY_APP_PASSWORD"
 DEFAULT_SESSION_URL = "https://bsky.social"

@@ -30,12 +30,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from cohesion.config import ConfigError
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
 from pydantic import Field
 from scrapy.http import Response
-
-from config import ConfigError
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
 
 CHUNK = 20  # post ids per /t/<id>/posts.json request, as Discourse's own client asks
 TOPICS_KEPT = 2000  # topic states kept in the cursor (most recently active first)

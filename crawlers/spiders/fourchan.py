@@ -33,13 +33,12 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, from_epoch
+from cohesion.crawlers.text import html_to_text
 from pydantic import Field
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, from_epoch
-from crawlers.text import html_to_text
 
 QUOTE_TARGET = re.compile(r'class="quotelink"[^>]*>&gt;&gt;(\d+)<|href="[^"]*#p(\d+)"')
 TITLE_CHARS = 100

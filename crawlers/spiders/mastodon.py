@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
+from cohesion.crawlers.text import html_to_text
 from pydantic import Field
 from scrapy.http import Response
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
-from crawlers.text import html_to_text
 
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
 

@@ -16,11 +16,10 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, from_epoch
 from pydantic import Field
 from scrapy.http import Response
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, from_epoch
 
 SITE = "https://www.reddit.com"
 DEFAULT_TOKEN_URL = "https://www.reddit.com/api/v1/access_token"

@@ -36,12 +36,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions
+from cohesion.crawlers.text import html_to_text
 from pydantic import Field
 from scrapy.http import Response
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions
-from crawlers.text import html_to_text
 
 SEEN_IDS_KEPT = 500
 RSS_AUTHOR = re.compile(r"^[^\s@()]+@[^\s()]+\s*\((?P<name>[^()]+)\)$")

@@ -15,13 +15,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
+from cohesion.crawlers.text import html_to_text
 from parsel import Selector
 from pydantic import Field
 from scrapy.http import Response
-
-from crawlers.items import PostItem
-from crawlers.spiders.base import CohesionSpider, SourceOptions, parse_datetime
-from crawlers.text import html_to_text
 
 SITE = "https://t.me"
 _OWN_TEXT = (

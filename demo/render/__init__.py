@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from demo.corpus import DemoPost
+from cohesion.demo.corpus import DemoPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +93,13 @@ def iso_z(moment: datetime, millis: bool = True) -> str:
 
 def site_classes() -> dict[str, type[Site]]:
     """Platform name -> Site class (imported here so each module stays independent)."""
-    from demo.render.bluesky import BlueskySite
-    from demo.render.discourse import DiscourseSite
-    from demo.render.fourchan import FourchanSite
-    from demo.render.mastodon import MastodonSite
-    from demo.render.reddit import RedditSite
-    from demo.render.rss import RssSite
-    from demo.render.telegram import TelegramSite
+    from cohesion.demo.render.bluesky import BlueskySite
+    from cohesion.demo.render.discourse import DiscourseSite
+    from cohesion.demo.render.fourchan import FourchanSite
+    from cohesion.demo.render.mastodon import MastodonSite
+    from cohesion.demo.render.reddit import RedditSite
+    from cohesion.demo.render.rss import RssSite
+    from cohesion.demo.render.telegram import TelegramSite
 
     classes: list[type[Site]] = [
         RedditSite,

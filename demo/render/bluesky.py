@@ -14,8 +14,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from demo.corpus import DemoPost
-from demo.render import Reply, Request, Site, iso_z
+from cohesion.demo.corpus import DemoPost
+from cohesion.demo.render import Reply, Request, Site, iso_z
 
 ACCESS_JWT = "demo-bluesky-access-jwt"
 _B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"

@@ -11,8 +11,8 @@ import html
 import re
 from typing import Any
 
-from demo.corpus import DemoPost
-from demo.render import Reply, Request, Site, iso_z
+from cohesion.demo.corpus import DemoPost
+from cohesion.demo.render import Reply, Request, Site, iso_z
 
 PER_PAGE = 30
 CHUNK = 20

@@ -12,8 +12,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from demo.corpus import DemoPost
-from demo.render import Reply, Request, Site
+from cohesion.demo.corpus import DemoPost
+from cohesion.demo.render import Reply, Request, Site
 
 BOARD = "pol"
 PER_PAGE = 10

@@ -10,8 +10,8 @@ import html
 import re
 from typing import Any
 
-from demo.corpus import DemoPost
-from demo.render import Reply, Request, Site
+from cohesion.demo.corpus import DemoPost
+from cohesion.demo.render import Reply, Request, Site
 
 SUBREDDIT = "MarlowCounty"
 SITE = "https://www.reddit.com"

@@ -13,9 +13,9 @@ import re
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from demo.corpus import DemoPost
-from demo.pools import first_sentence
-from demo.render import Reply, Request, Site, iso_z
+from cohesion.demo.corpus import DemoPost
+from cohesion.demo.pools import first_sentence
+from cohesion.demo.render import Reply, Request, Site, iso_z
 
 SITE = "https://gazette.marlow.example"
 PER_PAGE = 20

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 
-from demo.corpus import TELEGRAM_CHANNEL, DemoPost
-from demo.render import Reply, Request, Site
+from cohesion.demo.corpus import TELEGRAM_CHANNEL, DemoPost
+from cohesion.demo.render import Reply, Request, Site
 
 PAGE = 20
 TITLE = "Marlow Patriots"

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from cohesion.review import accounts
+from cohesion.review.auth import WeakPasswordError
+from cohesion.review.context import app_context, client_ip, db
+from cohesion.review.rendering import flash, render
+from cohesion.review.security import AdminActor, AdminViewer
+from cohesion.store import audit
+from cohesion.store.models import ROLES
+from cohesion.store.review_queries import ReviewInputError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-
-from review import accounts
-from review.auth import WeakPasswordError
-from review.context import app_context, client_ip, db
-from review.rendering import flash, render
-from review.security import AdminActor, AdminViewer
-from store import audit
-from store.models import ROLES
-from store.review_queries import ReviewInputError
 
 router = APIRouter(prefix="/admin")
 

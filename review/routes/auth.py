@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+from cohesion.review.auth import (
+    csrf_matches,
+    hash_password,
+    needs_rehash,
+    new_csrf_token,
+    verify_password,
+)
+from cohesion.review.context import app_context, client_ip, db
+from cohesion.review.rendering import render
+from cohesion.review.security import Actor, safe_next
+from cohesion.store import audit, users
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-
-from review.auth import csrf_matches, hash_password, needs_rehash, new_csrf_token, verify_password
-from review.context import app_context, client_ip, db
-from review.rendering import render
-from review.security import Actor, safe_next
-from store import audit, users
 
 router = APIRouter()
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cohesion.review import calibration
+from cohesion.review.context import app_context, db
+from cohesion.review.rendering import render
+from cohesion.review.security import Viewer
+from cohesion.store.models import LABELS
+from cohesion.store.status import active_model
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-
-from review import calibration
-from review.context import app_context, db
-from review.rendering import render
-from review.security import Viewer
-from store.models import LABELS
-from store.status import active_model
 
 router = APIRouter()
 

@@ -9,23 +9,22 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import parse_qsl
 
+from cohesion.classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
+from cohesion.review import calibration
+from cohesion.review.context import client_ip, db
+from cohesion.review.highlight import segments
+from cohesion.review.rendering import flash, query, render
+from cohesion.review.routes.calibration import window_of
+from cohesion.review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
+from cohesion.review.security import Actor, Viewer
+from cohesion.store import decisions, review_queries
+from cohesion.store.models import LABELS, REVIEW_DECISIONS
+from cohesion.store.review_queries import ReviewInputError
+from cohesion.store.status import active_model
+from cohesion.store.users import UserInfo
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
-
-from classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
-from review import calibration
-from review.context import client_ip, db
-from review.highlight import segments
-from review.rendering import flash, query, render
-from review.routes.calibration import window_of
-from review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
-from review.security import Actor, Viewer
-from store import decisions, review_queries
-from store.models import LABELS, REVIEW_DECISIONS
-from store.review_queries import ReviewInputError
-from store.status import active_model
-from store.users import UserInfo
 
 router = APIRouter()
 VOCABULARY = {

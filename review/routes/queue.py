@@ -8,18 +8,17 @@ import io
 from collections.abc import Mapping
 from datetime import date
 
+from cohesion.classify.taxonomy import NARRATIVES, TARGETS
+from cohesion.review.context import client_ip, db
+from cohesion.review.rendering import render
+from cohesion.review.security import Viewer
+from cohesion.store import audit, decisions, review_queries
+from cohesion.store.models import LABELS
+from cohesion.store.review_queries import STATUSES, QueueFilters, ReviewInputError
+from cohesion.store.status import active_model
+from cohesion.store.users import UserInfo
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-
-from classify.taxonomy import NARRATIVES, TARGETS
-from review.context import client_ip, db
-from review.rendering import render
-from review.security import Viewer
-from store import audit, decisions, review_queries
-from store.models import LABELS
-from store.review_queries import STATUSES, QueueFilters, ReviewInputError
-from store.status import active_model
-from store.users import UserInfo
 
 router = APIRouter()
 QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain", "calibration": "/calibration"}

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from cohesion.review.context import app_context, client_ip, db
+from cohesion.review.rendering import flash, render
+from cohesion.review.retrain import compare_metrics
+from cohesion.review.security import AdminActor, AdminViewer
+from cohesion.store import audit, decisions
+from cohesion.store.classifications import register_model_version
+from cohesion.store.status import active_model
+from cohesion.store.users import UserInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-
-from review.context import app_context, client_ip, db
-from review.rendering import flash, render
-from review.retrain import compare_metrics
-from review.security import AdminActor, AdminViewer
-from store import audit, decisions
-from store.classifications import register_model_version
-from store.status import active_model
-from store.users import UserInfo
 
 router = APIRouter(prefix="/admin/retrain")
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-
-from store.engine import make_engine
-from store.migrate import include_name
-from store.models import Base
+from cohesion.store.engine import make_engine
+from cohesion.store.migrate import include_name
+from cohesion.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

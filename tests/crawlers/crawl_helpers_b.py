@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from config import Place, Settings
-from crawlers.run import CrawlJob, SourceSummary, crawl_jobs
+from cohesion.config import Place, Settings
+from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs
+
 from tests.crawlers.helpers import FAST, FIXTURES, make_settings
 
 MARLOW_PLACES = [

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cohesion.config import Settings
+from cohesion.store import migrate
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.models import Author, CrawlRun, Post, Source
+from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
-
-from config import Settings
-from store import migrate
-from store.engine import make_engine, make_session_factory, session_scope
-from store.models import Author, CrawlRun, Post, Source
-from store.pseudonyms import Pseudonymiser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "platforms"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohesion.crawlers.run import crawl_sources
 
-from crawlers.run import crawl_sources
 from tests.crawlers.helpers import (
     FAST,
     crawl_env,  # noqa: F401  (fixture)

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs
+from cohesion.jobs import sync_sources
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.runs import get_source, save_cursor
 
-from crawlers.run import CrawlJob, SourceSummary, crawl_jobs
-from jobs import sync_sources
-from store.engine import make_engine, make_session_factory, session_scope
-from store.runs import get_source, save_cursor
 from tests.crawlers.conformance import Expected, Plan
 from tests.crawlers.helpers import FAST, SHARED_FIXTURES, TEST_KEY, make_settings, stored_posts
 from tests.crawlers.mockserver import MockServer, Reply

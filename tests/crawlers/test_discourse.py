@@ -184,8 +184,8 @@ def test_base_url_is_required(tmp_path: Path) -> None:
 
 
 def test_bad_option_is_named() -> None:
-    from config import ConfigError, SourceSettings
-    from crawlers.spiders.discourse import DiscourseSpider
+    from cohesion.config import ConfigError, SourceSettings
+    from cohesion.crawlers.spiders.discourse import DiscourseSpider
 
     bad = SourceSettings.model_validate({"name": "f", "platform": "discourse", "topics": ["x"]})
     with pytest.raises(ConfigError, match=r"topics\.0: Input should be a valid integer"):

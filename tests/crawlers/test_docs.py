@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cohesion.crawlers.spiders.base import SPIDERS, get_spider_class
 
-from crawlers.spiders.base import SPIDERS, get_spider_class
 from tests.crawlers.helpers import REPO_ROOT
 
 

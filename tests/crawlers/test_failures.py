@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cohesion.crawlers.middlewares import retry_after_seconds
+from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs, crawl_sources
+from cohesion.crawlers.settings import scrapy_settings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from crawlers.middlewares import retry_after_seconds
-from crawlers.run import CrawlJob, SourceSummary, crawl_jobs, crawl_sources
-from crawlers.settings import scrapy_settings
 from tests.crawlers.helpers import (
     FAST,
     crawl_env,  # noqa: F401  (fixture)

@@ -205,9 +205,8 @@ def test_a_thread_gone_since_the_listing_is_not_an_error(tmp_path: Path) -> None
 
 
 def test_rate_limit_is_one_request_per_second_by_default() -> None:
+    from cohesion.crawlers.spiders.fourchan import FourchanSpider
     from scrapy.settings import Settings as ScrapySettings
-
-    from crawlers.spiders.fourchan import FourchanSpider
 
     settings = ScrapySettings({"DOWNLOAD_DELAY": 0.2, "CONCURRENT_REQUESTS_PER_DOMAIN": 8})
     FourchanSpider.update_settings(settings)
@@ -216,8 +215,8 @@ def test_rate_limit_is_one_request_per_second_by_default() -> None:
 
 
 def test_bad_option_is_named(tmp_path: Path) -> None:
-    from config import ConfigError, SourceSettings
-    from crawlers.spiders.fourchan import FourchanSpider
+    from cohesion.config import ConfigError, SourceSettings
+    from cohesion.crawlers.spiders.fourchan import FourchanSpider
 
     bad = SourceSettings.model_validate(
         {"name": "b", "platform": "fourchan", "board": "pol", "boards": ["x"]}

@@ -184,8 +184,8 @@ def test_feed_that_is_not_a_feed_fails_the_run(tmp_path: Path) -> None:
 
 
 def test_feeds_option_is_required() -> None:
-    from config import ConfigError, SourceSettings
-    from crawlers.spiders.rss import RssSpider
+    from cohesion.config import ConfigError, SourceSettings
+    from cohesion.crawlers.spiders.rss import RssSpider
 
     bad = SourceSettings.model_validate({"name": "b", "platform": "rss", "feed": "/x"})
     with pytest.raises(ConfigError, match=r"feeds: Field required.*feed: unknown option"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cohesion.cli import app
+from cohesion.crawlers.run import crawl_sources
 from typer.testing import CliRunner
 
-from cli import app
-from crawlers.run import crawl_sources
 from tests.crawlers.helpers import (
     crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohesion.crawlers.run import crawl_sources
+from cohesion.crawlers.spiders.telegram import parse_count
 
-from crawlers.run import crawl_sources
-from crawlers.spiders.telegram import parse_count
 from tests.crawlers.helpers import (
     FAST,
     crawl_env,  # noqa: F401  (fixture)

@@ -7,11 +7,10 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
-
-from demo import corpus as corpus_module
-from demo.corpus import PLATFORMS, WEEKS, generate, last_complete_week
-from demo.pools import LABELS, PoolError, fill, parse_pool
-from demo.vocab import LOUD_ACCOUNTS
+from cohesion.demo import corpus as corpus_module
+from cohesion.demo.corpus import PLATFORMS, WEEKS, generate, last_complete_week
+from cohesion.demo.pools import LABELS, PoolError, fill, parse_pool
+from cohesion.demo.vocab import LOUD_ACCOUNTS
 
 TODAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

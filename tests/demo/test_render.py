@@ -14,17 +14,16 @@ from urllib.request import Request as UrlRequest
 from urllib.request import urlopen
 
 import pytest
+from cohesion.config import load_settings
+from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs
+from cohesion.crawlers.spiders.base import CrawlContext, get_spider_class
+from cohesion.demo.corpus import PLATFORMS, SOURCE_NAMES, DemoCorpus, generate
+from cohesion.demo.server import DemoServer
+from cohesion.demo.settings import DEMO_CREDENTIALS, SCRAPY_OVERRIDES, demo_settings, write_config
+from cohesion.jobs import init_project
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.models import Post
 from sqlalchemy import select
-
-from config import load_settings
-from crawlers.run import CrawlJob, SourceSummary, crawl_jobs
-from crawlers.spiders.base import CrawlContext, get_spider_class
-from demo.corpus import PLATFORMS, SOURCE_NAMES, DemoCorpus, generate
-from demo.server import DemoServer
-from demo.settings import DEMO_CREDENTIALS, SCRAPY_OVERRIDES, demo_settings, write_config
-from jobs import init_project
-from store.engine import make_engine, make_session_factory, session_scope
-from store.models import Post
 
 TODAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

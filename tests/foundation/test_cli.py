@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from cohesion.cli import app
 from typer.main import get_command
 from typer.testing import CliRunner
-
-from cli import app
 
 runner = CliRunner()
 

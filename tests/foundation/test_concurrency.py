@@ -6,13 +6,12 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.migrate import upgrade
+from cohesion.store.models import Post
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.runs import job_run
 from sqlalchemy import func, select
-
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
-from store.models import Post
-from store.posts import PostRecord, upsert_posts
-from store.runs import job_run
 
 BATCHES = 20
 PER_BATCH = 200

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from config import ConfigError, Settings, load_settings
+from cohesion.config import ConfigError, Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from config import load_settings
-from crawlers.spiders.base import get_spider_class
+from cohesion.config import load_settings
+from cohesion.crawlers.spiders.base import get_spider_class
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml"))
 

@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cohesion.store.calibration import draw
+from cohesion.store.classifications import (
+    ClassificationRecord,
+    register_model_version,
+    save_classifications,
+)
+from cohesion.store.engine import session_scope
+from cohesion.store.models import CrawlRun, Post, Review, Source
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.runs import sync_source
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-
-from store.calibration import draw
-from store.classifications import ClassificationRecord, register_model_version, save_classifications
-from store.engine import session_scope
-from store.models import CrawlRun, Post, Review, Source
-from store.posts import PostRecord, upsert_posts
-from store.runs import sync_source
 
 TZ = "America/Chicago"
 ZONE = ZoneInfo(TZ)
@@ -406,7 +409,7 @@ def _save(
 
 
 def _classification_ids(session: Session, model_id: int) -> dict[int, int]:
-    from store.models import Classification
+    from cohesion.store.models import Classification
 
     query = select(Classification.post_id, Classification.id).where(
         Classification.model_version_id == model_id

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cohesion.config import AlertSettings
+from cohesion.reports.alerts import Webhook, alert_spikes, alert_threats
+from cohesion.store import trends
+from cohesion.store.engine import session_scope
+from cohesion.store.models import AuditLog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import AlertSettings
-from reports.alerts import Webhook, alert_spikes, alert_threats
-from store import trends
-from store.engine import session_scope
-from store.models import AuditLog
 from tests.reports import dataset as ds
 from tests.reports.loopback import Hook
 

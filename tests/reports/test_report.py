@@ -16,14 +16,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from cohesion.config import Settings
+from cohesion.reports.escape import md_text, safe_url
+from cohesion.reports.render import write_report
+from cohesion.reports.weekly import build_weekly_report
+from cohesion.store.engine import session_scope
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import Settings
-from reports.escape import md_text, safe_url
-from reports.render import write_report
-from reports.weekly import build_weekly_report
-from store.engine import session_scope
 from tests.reports import dataset as ds
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "report.md"

@@ -12,17 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohesion.cli import app
+from cohesion.config import Settings
+from cohesion.reports.render import write_report
+from cohesion.reports.weekly import build_weekly_report
+from cohesion.store import trends
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Review
+from cohesion.store.officials import officials_weeks
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from cli import app
-from config import Settings
-from reports.render import write_report
-from reports.weekly import build_weekly_report
-from store import trends
-from store.engine import session_scope
-from store.models import Review
-from store.officials import officials_weeks
 from tests.reports import dataset as ds
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
@@ -286,7 +286,7 @@ def test_status_and_trends_commands_show_the_gap(
     config.write_text(
         f'[database]\nurl = "{db_url}"\n\n[locality]\nname = "J"\ntimezone = "{ds.TZ}"\n'
     )
-    monkeypatch.setattr("store.types.utcnow", lambda: NOW)  # the last complete week is W47
+    monkeypatch.setattr("cohesion.store.types.utcnow", lambda: NOW)  # the last complete week is W47
     runner = CliRunner()
     status = runner.invoke(app, ["--config", str(config), "status", "--weeks", "2"])
     assert status.exit_code == 0, status.output

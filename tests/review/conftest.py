@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cohesion.review.app import create_app
+from cohesion.review.retrain import Progress, TrainedModel
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.app import create_app
-from review.retrain import Progress, TrainedModel
 from tests.review.client import AppClient
 from tests.review.seed import ADMIN, ANALYST, World, seed
 

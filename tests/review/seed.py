@@ -6,16 +6,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from cohesion.review.auth import hash_password
+from cohesion.store.classifications import (
+    ClassificationRecord,
+    register_model_version,
+    save_classifications,
+)
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Post
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.runs import sync_source
+from cohesion.store.users import create_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-
-from review.auth import hash_password
-from store.classifications import ClassificationRecord, register_model_version, save_classifications
-from store.engine import session_scope
-from store.models import Post
-from store.posts import PostRecord, upsert_posts
-from store.runs import sync_source
-from store.users import create_user
 
 ADMIN = ("ada", "ada-password-123")
 ANALYST = ("alan", "alan-password-123")

@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 import uvicorn
+from cohesion.review.app import create_app
+from cohesion.review.calibration import blind_decision
+from cohesion.store import calibration
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.migrate import upgrade
+from cohesion.store.models import LABELS, AuditLog, Classification, Review
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.app import create_app
-from review.calibration import blind_decision
-from store import calibration
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
-from store.models import LABELS, AuditLog, Classification, Review
 from tests.review.conftest import SECRET, FakeTrainer
 from tests.review.seed import ADMIN, ANALYST, World, seed
 

@@ -8,18 +8,18 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from review.calibration import (
+from cohesion.review.calibration import (
     Window,
     blind_decision,
     last_complete_week,
     parse_window,
 )
-from store import calibration
-from store.engine import session_scope
-from store.models import AuditLog, Review
+from cohesion.store import calibration
+from cohesion.store.engine import session_scope
+from cohesion.store.models import AuditLog, Review
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
 from tests.review.client import AppClient
 from tests.review.seed import World
 

@@ -8,15 +8,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from cohesion.cli import app
+from cohesion.config import Settings
+from cohesion.jobs import Runtime, retrain_from_reviews, review_app, review_examples_as_records
+from cohesion.review.retrain import TrainedModel
+from cohesion.store import decisions, users
+from cohesion.store.engine import session_scope
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from cli import app
-from config import Settings
-from jobs import Runtime, retrain_from_reviews, review_app, review_examples_as_records
-from review.retrain import TrainedModel
-from store import decisions, users
-from store.engine import session_scope
 from tests.review.client import AppClient
 from tests.review.seed import ANALYST, seed
 

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cohesion.config import Settings
+from cohesion.jobs import Runtime, retrain_in_child_process
+from cohesion.review.app import create_app
+from cohesion.review.retrain import ProcessRetrain, RetrainError, RetrainManager, TrainedModel
+from cohesion.store.engine import make_engine, make_session_factory
+from cohesion.store.migrate import upgrade
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import Settings
-from jobs import Runtime, retrain_in_child_process
-from review.app import create_app
-from review.retrain import ProcessRetrain, RetrainError, RetrainManager, TrainedModel
-from store.engine import make_engine, make_session_factory
-from store.migrate import upgrade
 from tests.review.conftest import SECRET
 from tests.review.seed import seed
 from tests.review.test_cli_and_jobs import _decide
@@ -171,7 +171,7 @@ def test_the_apps_shutdown_kills_a_running_child() -> None:
 
 def test_the_child_exits_when_the_app_dies() -> None:
     """The child watches its stdin: a crashed or killed app leaves no training orphan."""
-    code = "import time, cli\ncli._exit_when_stdin_closes()\nprint('ready', flush=True)\n"
+    code = "import time\nfrom cohesion import cli\ncli._exit_when_stdin_closes()\nprint('ready', flush=True)\n"
     child = subprocess.Popen(
         _python(code + "time.sleep(120)\n"),
         stdin=subprocess.PIPE,
@@ -193,9 +193,8 @@ def test_the_child_exits_when_the_app_dies() -> None:
 
 
 def test_progress_json_needs_with_reviews() -> None:
+    from cohesion.cli import app
     from typer.testing import CliRunner
-
-    from cli import app
 
     result = CliRunner().invoke(app, ["train", "--progress-json"])
     assert result.exit_code == 2 and "--with-reviews" in result.output

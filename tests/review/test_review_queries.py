@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from cohesion.store import decisions, users
+from cohesion.store import review_queries as rq
+from cohesion.store.engine import session_scope
+from cohesion.store.models import AuditLog, Review
+from cohesion.store.review_queries import QueueFilters, ReviewInputError
+from cohesion.store.status import active_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import decisions, users
-from store import review_queries as rq
-from store.engine import session_scope
-from store.models import AuditLog, Review
-from store.review_queries import QueueFilters, ReviewInputError
-from store.status import active_model
 from tests.review.seed import FILLER, World, seed
 
 

@@ -9,16 +9,16 @@ import time
 from html.parser import HTMLParser
 
 import pytest
+from cohesion.review.app import ROUTERS
+from cohesion.review.security import CSP
+from cohesion.store.engine import session_scope
+from cohesion.store.models import AuditLog, ModelVersion, Review
+from cohesion.store.status import active_model
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.app import ROUTERS
-from review.security import CSP
-from store.engine import session_scope
-from store.models import AuditLog, ModelVersion, Review
-from store.status import active_model
 from tests.review.client import AppClient
 from tests.review.conftest import FakeTrainer
 from tests.review.seed import ADMIN, ANALYST, World

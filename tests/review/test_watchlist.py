@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from cohesion.store import review_queries as rq
+from cohesion.store.classifications import ClassificationRecord, save_classifications
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Post
+from cohesion.store.posts import upsert_posts
+from cohesion.store.review_queries import QueueFilters
+from cohesion.store.status import active_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import review_queries as rq
-from store.classifications import ClassificationRecord, save_classifications
-from store.engine import session_scope
-from store.models import Post
-from store.posts import upsert_posts
-from store.review_queries import QueueFilters
-from store.status import active_model
 from tests.review.client import AppClient
 from tests.review.seed import WEEK2, World, _post
 

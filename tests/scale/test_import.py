@@ -7,18 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cohesion.crawlers.imports as imports
 import pytest
+from cohesion.cli import app
+from cohesion.config import Settings
+from cohesion.crawlers.imports import ImportFileError, import_file, parse_mapping
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.migrate import upgrade
+from cohesion.store.models import Author, CrawlRun, Post, Source
+from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import crawlers.imports as imports
-from cli import app
-from config import Settings
-from crawlers.imports import ImportFileError, import_file, parse_mapping
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
-from store.models import Author, CrawlRun, Post, Source
-from store.pseudonyms import Pseudonymiser
 from tests.conftest import TEST_PSEUDONYM_KEY
 
 PLACES = [

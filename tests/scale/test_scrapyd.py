@@ -18,14 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+from cohesion.cli import app
+from cohesion.config import Settings
+from cohesion.crawlers.run import crawl_sources
+from cohesion.crawlers.scrapyd import PROJECT, ScrapydError, crawl_via_scrapyd
+from cohesion.store import migrate
+from cohesion.store.engine import make_engine
 from typer.testing import CliRunner
 
-from cli import app
-from config import Settings
-from crawlers.run import crawl_sources
-from crawlers.scrapyd import PROJECT, ScrapydError, crawl_via_scrapyd
-from store import migrate
-from store.engine import make_engine
 from tests.crawlers import test_mastodon, test_reddit
 from tests.crawlers.helpers import (
     FAST,

@@ -12,18 +12,18 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
-
-import jobs
-from store.claims import claim_batch, is_retryable
-from store.classifications import (
+from cohesion import jobs
+from cohesion.store.claims import claim_batch, is_retryable
+from cohesion.store.classifications import (
     ClassificationRecord,
     register_model_version,
     save_classifications,
 )
-from store.engine import make_session_factory, session_scope
+from cohesion.store.engine import make_session_factory, session_scope
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
 from tests.scale.workers import scalar, seed_posts
 
 pytestmark = pytest.mark.postgres

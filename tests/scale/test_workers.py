@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cohesion.store.engine import make_engine
+from cohesion.store.migrate import upgrade
 from sqlalchemy import Engine
 
-from store.engine import make_engine
-from store.migrate import upgrade
 from tests.scale.workers import (
     classified_count,
     model_dir,
@@ -143,9 +143,9 @@ def test_on_sqlite_the_command_runs_one_worker_and_says_so(
 
 
 def test_a_claim_can_start_above_a_post_id(pg_engine: Engine) -> None:
-    from store.claims import claim_batch
-    from store.classifications import register_model_version
-    from store.engine import make_session_factory, session_scope
+    from cohesion.store.claims import claim_batch
+    from cohesion.store.classifications import register_model_version
+    from cohesion.store.engine import make_session_factory, session_scope
 
     seed_posts(pg_engine, 10)
     sessions = make_session_factory(pg_engine)
@@ -162,10 +162,10 @@ def test_a_claim_can_start_above_a_post_id(pg_engine: Engine) -> None:
 
 def test_a_live_claim_is_never_taken_over(pg_engine: Engine) -> None:
     """A worker whose snapshot missed another's claim gets nothing rather than stealing it."""
-    from store.claims import _insert_claims, claim_batch
-    from store.classifications import register_model_version
-    from store.engine import make_session_factory, session_scope
-    from store.types import utcnow
+    from cohesion.store.claims import _insert_claims, claim_batch
+    from cohesion.store.classifications import register_model_version
+    from cohesion.store.engine import make_session_factory, session_scope
+    from cohesion.store.types import utcnow
 
     seed_posts(pg_engine, 4)
     sessions = make_session_factory(pg_engine)

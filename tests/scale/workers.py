@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cohesion.store.engine import make_session_factory, session_scope
+from cohesion.store.posts import PostRecord, upsert_posts
 from sqlalchemy import Engine, text
-
-from store.engine import make_session_factory, session_scope
-from store.posts import PostRecord, upsert_posts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO_ROOT / "models" / "default"
@@ -29,7 +28,7 @@ def model_dir(tmp_root: Path) -> Path:
     """The bundled default model when it exists, else a tiny one trained here."""
     if (DEFAULT_MODEL / "config.json").exists():
         return DEFAULT_MODEL
-    from classify.train import train
+    from cohesion.classify.train import train
 
     out = tmp_root / "tiny-model"
     train([TINY_CORPUS], None, out, datasets=("tiny",), examples_file=None, say=lambda _m: None)

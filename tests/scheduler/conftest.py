@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cohesion.config import Settings
+from cohesion.jobs import Runtime
+from cohesion.store.engine import make_engine
+from cohesion.store.migrate import upgrade
 
-from config import Settings
-from jobs import Runtime
-from store.engine import make_engine
-from store.migrate import upgrade
 from tests.reports import dataset as ds
 
 

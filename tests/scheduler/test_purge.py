@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cohesion.store.engine import session_scope
+from cohesion.store.models import AuditLog, Author, Classification, ClassificationTag, Post, Review
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.retention import purge
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.engine import session_scope
-from store.models import AuditLog, Author, Classification, ClassificationTag, Post, Review
-from store.posts import PostRecord, upsert_posts
-from store.retention import purge
 from tests.reports import dataset as ds
 
 # 30 days before NOW is 2026-10-28 12:00 UTC: only W43's posts (Oct 21) are older.

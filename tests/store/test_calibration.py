@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
-
-from store import calibration
-from store.classifications import (
+from cohesion.store import calibration
+from cohesion.store.classifications import (
     ClassificationRecord,
     register_model_version,
     save_classifications,
 )
-from store.engine import session_scope
-from store.models import Review
-from store.posts import PostRecord, upsert_posts
-from store.trends import wilson_interval
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Review
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.trends import wilson_interval
+from sqlalchemy.orm import Session, sessionmaker
 
 WEEK = date(2026, 11, 16)
 

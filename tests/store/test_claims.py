@@ -6,18 +6,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from store.claims import claim_batch, release, still_held
-from store.classifications import (
+from cohesion.store.claims import claim_batch, release, still_held
+from cohesion.store.classifications import (
     ClassificationRecord,
     register_model_version,
     save_classifications,
 )
-from store.engine import make_engine, make_session_factory, session_scope
-from store.migrate import upgrade
-from store.posts import PostRecord, upsert_posts
+from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.migrate import upgrade
+from cohesion.store.posts import PostRecord, upsert_posts
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 pytestmark = pytest.mark.postgres
 

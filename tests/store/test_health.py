@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from cohesion.store.engine import session_scope
+from cohesion.store.health import collector_health, gap_weeks
+from cohesion.store.models import CrawlRun
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.runs import sync_source
 from sqlalchemy.orm import Session, sessionmaker
-
-from store.engine import session_scope
-from store.health import collector_health, gap_weeks
-from store.models import CrawlRun
-from store.posts import PostRecord, upsert_posts
-from store.runs import sync_source
 
 MONDAYS = [date(2026, 10, 5) + timedelta(weeks=k) for k in range(7)]
 

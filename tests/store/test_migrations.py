@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from cohesion.store.engine import make_engine
+from cohesion.store.migrate import current_revision, head_revision, schema_drift, upgrade
+from cohesion.store.models import Base
 from sqlalchemy import Engine, inspect
-
-from store.engine import make_engine
-from store.migrate import current_revision, head_revision, schema_drift, upgrade
-from store.models import Base
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:

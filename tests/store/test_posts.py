@@ -6,12 +6,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from store.engine import session_scope
-from store.models import Author, Post
-from store.posts import (
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Author, Post
+from cohesion.store.posts import (
     InvalidPostError,
     PostRecord,
     count_unclassified,
@@ -19,7 +16,9 @@ from store.posts import (
     upsert_posts,
     week_start,
 )
-from store.pseudonyms import Pseudonymiser
+from cohesion.store.pseudonyms import Pseudonymiser
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 T0 = datetime(2026, 11, 16, 15, 30, tzinfo=UTC)  # a Monday
 PSEUDO = Pseudonymiser(b"k" * 32)
@@ -163,7 +162,7 @@ def test_missing_external_id_is_refused() -> None:
 
 
 def test_unclassified_posts_come_in_keyset_batches(sessions: sessionmaker[Session]) -> None:
-    from store.classifications import (
+    from cohesion.store.classifications import (
         ClassificationRecord,
         register_model_version,
         save_classifications,

@@ -12,15 +12,14 @@ import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import cohesion.store.posts
 import pytest
+from cohesion.store.engine import make_session_factory, session_scope
+from cohesion.store.models import Author, Post, TrendDirtyWeek
+from cohesion.store.posts import PostRecord, upsert_posts
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-
-import store.posts
-from store.engine import make_session_factory, session_scope
-from store.models import Author, Post, TrendDirtyWeek
-from store.posts import PostRecord, upsert_posts
 
 pytestmark = pytest.mark.postgres
 
@@ -36,7 +35,7 @@ def pg(pg_engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def copy_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store.posts, "COPY_MIN_ROWS", COPY)
+    monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", COPY)
 
 
 def record(i: int, **fields: Any) -> PostRecord:
@@ -159,12 +158,12 @@ def test_copy_path_stores_what_the_values_path_stores(
 ) -> None:
     results = {}
     for label, threshold in (("values", VALUES), ("copy", COPY)):
-        monkeypatch.setattr(store.posts, "COPY_MIN_ROWS", threshold)
+        monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", threshold)
         with session_scope(pg) as session:
             session.execute(text("TRUNCATE posts, authors, trend_dirty_weeks CASCADE"))
         records = hostile_batch()
         step = math.ceil(len(records) / chunks)
-        monkeypatch.setattr(store.posts, "UPSERT_CHUNK", step)
+        monkeypatch.setattr(cohesion.store.posts, "UPSERT_CHUNK", step)
         with session_scope(pg) as session:
             result = upsert_posts(session, records, "America/Chicago")
         with session_scope(pg) as session:
@@ -334,7 +333,7 @@ def test_database_errors_are_sqlalchemy_errors_on_both_paths(
 ) -> None:
     # NaN is not JSON: refused while COPY parses the jsonb (psycopg raises it there).
     for threshold in (VALUES, COPY):
-        monkeypatch.setattr(store.posts, "COPY_MIN_ROWS", threshold)
+        monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", threshold)
         with session_scope(pg) as session, pytest.raises(DataError):
             upsert_posts(session, [record(0), record(1, engagement={"x": float("nan")})])
         with session_scope(pg) as session, pytest.raises(DataError, match="too long"):
@@ -352,14 +351,14 @@ def test_small_chunks_take_the_values_path(
 ) -> None:
     calls: list[str] = []
     for name in ("_insert_by_copy", "_insert_by_values"):
-        original = getattr(store.posts, name)
+        original = getattr(cohesion.store.posts, name)
 
         def spy(*args: Any, _name: str = name, _original: Any = original) -> Any:
             calls.append(_name)
             return _original(*args)
 
-        monkeypatch.setattr(store.posts, name, spy)
-    threshold = store.posts.COPY_MIN_ROWS
+        monkeypatch.setattr(cohesion.store.posts, name, spy)
+    threshold = cohesion.store.posts.COPY_MIN_ROWS
     with session_scope(pg) as session:
         upsert_posts(session, [record(i) for i in range(threshold - 1)])
         # Duplicates do not count towards the threshold: distinct posts do.
@@ -370,8 +369,8 @@ def test_small_chunks_take_the_values_path(
 
 def test_the_stage_carries_every_column_the_values_path_writes() -> None:
     """A column added to `posts` must be added to the COPY stage too, or it is lost."""
-    from store.models import Post
-    from store.posts import _STAGE_COLUMNS
+    from cohesion.store.models import Post
+    from cohesion.store.posts import _STAGE_COLUMNS
 
     written_by_insert = {"id", "author_id", "collected_at"}  # id, lookup, now()
     stage_only = {"ord", "author_pseudonym", "author_handle"}  # order, author lookup

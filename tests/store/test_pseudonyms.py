@@ -5,8 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from store.pseudonyms import (
+from cohesion.store.pseudonyms import (
     PSEUDONYM_KEY_ENV,
     Pseudonymiser,
     PseudonymKeyError,

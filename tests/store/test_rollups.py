@@ -10,14 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cohesion.store import decisions, rollups, trends
+from cohesion.store.classifications import (
+    ClassificationRecord,
+    register_model_version,
+    save_classifications,
+)
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Post, TrendDirtyWeek, TrendRollupWeek
+from cohesion.store.retention import purge
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import decisions, rollups, trends
-from store.classifications import ClassificationRecord, register_model_version, save_classifications
-from store.engine import session_scope
-from store.models import Post, TrendDirtyWeek, TrendRollupWeek
-from store.retention import purge
 from tests.reports import dataset as ds
 
 W47 = ds.WEEK
@@ -73,7 +77,7 @@ def test_rollup_series_equal_direct_series_through_changes(
         assert rollups.refresh(session, data.model_id, trends.week_range(LAST, weeks)) == 0
 
     # A review: rejecting c0 (hate by the model) takes one hate flag off W47.
-    from store import users
+    from cohesion.store import users
 
     with session_scope(sessions) as session:
         user = users.create_user(session, "ana", "hash", "analyst")

@@ -5,20 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from store import status
-from store.classifications import (
+from cohesion.store import status
+from cohesion.store.classifications import (
     ClassificationRecord,
     priority_of,
     register_model_version,
     save_classifications,
 )
-from store.engine import session_scope
-from store.models import Classification, ClassificationTag, JobRun, Source
-from store.posts import PostRecord, upsert_posts
-from store.runs import (
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Classification, ClassificationTag, JobRun, Source
+from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.runs import (
     CrawlCounts,
     finish_crawl_run,
     job_run,
@@ -27,6 +24,8 @@ from store.runs import (
     start_crawl_run,
     sync_source,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def test_sources_keep_their_cursor_when_config_changes(sessions: sessionmaker[Session]) -> None:

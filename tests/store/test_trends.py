@@ -27,11 +27,11 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
+from cohesion.store import trends
+from cohesion.store.engine import session_scope
+from cohesion.store.terms import count_terms, rising_terms, tokenise
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import trends
-from store.engine import session_scope
-from store.terms import count_terms, rising_terms, tokenise
 from tests.reports import dataset as ds
 
 W47 = ds.WEEK

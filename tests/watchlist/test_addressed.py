@@ -6,18 +6,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohesion import classify
+from cohesion.config import Settings, WatchlistEntry
+from cohesion.crawlers.pipelines import account_key, watchlist_accounts
+from cohesion.crawlers.spiders.bluesky import _did_of
+from cohesion.crawlers.spiders.mastodon import reply_to_handle
+from cohesion.jobs import Runtime, classify_stored
+from cohesion.store.engine import session_scope
+from cohesion.store.migrate import upgrade
+from cohesion.store.models import ClassificationTag
+from cohesion.store.posts import PostRecord, upsert_posts
 from sqlalchemy import select
-
-import classify
-from config import Settings, WatchlistEntry
-from crawlers.pipelines import account_key, watchlist_accounts
-from crawlers.spiders.bluesky import _did_of
-from crawlers.spiders.mastodon import reply_to_handle
-from jobs import Runtime, classify_stored
-from store.engine import session_scope
-from store.migrate import upgrade
-from store.models import ClassificationTag
-from store.posts import PostRecord, upsert_posts
 
 CLERK = {
     "name": "County Clerk",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import spacy
-
-from classify.watchlist import WatchlistMatcher
+from cohesion.classify.watchlist import WatchlistMatcher
 
 ENTRIES = [
     # A mayor whose first name is an ordinary word.
@@ -75,7 +74,7 @@ def test_empty_watchlist_matches_nothing() -> None:
 
 
 def test_model_names_watchlist_entries_and_aims_threats_at_their_kind() -> None:
-    import classify
+    from cohesion import classify
 
     model = classify.load_model(None, watchlist=ENTRIES)
     texts = [

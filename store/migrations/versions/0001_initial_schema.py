@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import cohesion.store.types
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=40), nullable=False),
     sa.Column('pseudonym', sa.String(length=64), nullable=False),
     sa.Column('raw_handle', sa.String(length=300), nullable=True),
-    sa.Column('first_seen', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_seen', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('post_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform', 'pseudonym', name='uq_authors_platform_pseudonym')
@@ -35,8 +35,8 @@ def upgrade() -> None:
     op.create_table('job_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job', sa.String(length=50), nullable=False),
-    sa.Column('started_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('duration_s', sa.Float(), nullable=True),
     sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -49,14 +49,14 @@ def upgrade() -> None:
     op.create_table('locks',
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('acquired_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
     op.create_table('model_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('path', sa.Text(), nullable=True),
     sa.Column('training_summary', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('metrics', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -72,8 +72,8 @@ def upgrade() -> None:
     sa.Column('config', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('cursor', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -83,14 +83,14 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=300), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login', cohesion.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=100), nullable=True),
     sa.Column('action', sa.String(length=50), nullable=False),
@@ -107,8 +107,8 @@ def upgrade() -> None:
     op.create_table('crawl_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
-    sa.Column('started_at', store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('pages', sa.Integer(), nullable=False),
     sa.Column('items_seen', sa.Integer(), nullable=False),
@@ -130,9 +130,9 @@ def upgrade() -> None:
     sa.Column('source_id', sa.Integer(), nullable=True),
     sa.Column('url', sa.Text(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('week_start', sa.Date(), nullable=False),
-    sa.Column('collected_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('collected_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('language', sa.String(length=12), nullable=True),
@@ -156,7 +156,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=False),
     sa.Column('model_version_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('flagged', sa.Boolean(), nullable=False),
     sa.Column('flag_hate', sa.Boolean(), nullable=False),
     sa.Column('flag_anti_government', sa.Boolean(), nullable=False),
@@ -197,7 +197,7 @@ def upgrade() -> None:
     sa.Column('corrected_labels', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('queue', sa.String(length=20), nullable=False),
-    sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['classification_id'], ['classifications.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),

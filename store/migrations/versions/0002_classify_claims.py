@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import cohesion.store.types
 
 revision = "0002"
 down_revision = "0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("model_version_id", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=200), nullable=False),
-        sa.Column("claimed_at", store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["model_version_id"], ["model_versions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["post_id"], ["posts.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("post_id", "model_version_id"),

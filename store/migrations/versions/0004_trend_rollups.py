@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import store.types
+import cohesion.store.types
 
 revision = "0004"
 down_revision = "0003"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         "trend_rollup_weeks",
         sa.Column("model_version_id", sa.Integer(), nullable=False),
         sa.Column("week_start", sa.Date(), nullable=False),
-        sa.Column("refreshed_at", store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("refreshed_at", cohesion.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["model_version_id"], ["model_versions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("model_version_id", "week_start"),
     )

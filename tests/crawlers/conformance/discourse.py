@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crawlers.text import html_to_text
+from cohesion.crawlers.text import html_to_text
+
 from tests.crawlers.conformance import Expected, Plan, rss
 
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crawlers.text import html_to_text
+from cohesion.crawlers.text import html_to_text
+
 from tests.crawlers.conformance import Expected, Plan
 from tests.crawlers.helpers import SHARED_FIXTURES
 

@@ -6,7 +6,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawlers.text import html_to_text
+from cohesion.crawlers.text import html_to_text
+
 from tests.crawlers.conformance import Expected, Plan
 
 
