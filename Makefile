@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed
 # The code folders, as subpackages of `cohesion` (the repository root is the package).
-PACKAGES := cli config jobs scheduler resources store classify crawlers reports review demo
+PACKAGES := cli config runtime taxonomy weeks jobs scheduler resources store classify crawlers reports review demo
 
 .PHONY: demo test test-fast bench check lint typecheck wheel-check train install clean
 
@@ -27,9 +27,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
-# The suite without the tests marked slow (browser, demo, real training, Scrapyd...).
+# The suite without the slow and browser tests (demo, real training, Scrapyd, chromium).
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

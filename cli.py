@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from cohesion.classify.errors import ModelLoadError
 from cohesion.config import ConfigError
+from cohesion.review import retrain_protocol as protocol
 from cohesion.store.engine import DatabaseError
 from cohesion.store.posts import InvalidPostError
 from cohesion.store.pseudonyms import PseudonymKeyError
@@ -110,7 +111,7 @@ def init(ctx: typer.Context) -> None:
     database to the latest schema and registers the configured sources. Safe to run
     again. Example: `cohesion --config examples/johnson-county.toml init`
     """
-    from cohesion.jobs import init_project
+    from cohesion.jobs.setup import init_project
 
     config = _config(ctx)
     result = init_project(config, target=None if config else Path("cohesion.toml"))
@@ -130,7 +131,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: `COHESION_DATABASE_URL=postgresql+psycopg://me@db/cohesion cohesion db upgrade`
     """
-    from cohesion.jobs import upgrade_database
+    from cohesion.jobs.setup import upgrade_database
 
     before, after = upgrade_database(_config(ctx))
     if before == after:
@@ -150,35 +151,24 @@ def status(
     reports/README.md) is listed for the last complete weeks.
     Example: `cohesion status --weeks 4`
     """
-    from cohesion.jobs import Runtime
-    from cohesion.store import status as store_status
-    from cohesion.store.engine import session_scope
-    from cohesion.store.health import collector_health
-    from cohesion.store.trends import last_complete_week, week_range
-    from cohesion.store.types import utcnow
+    from cohesion.jobs.status import collect_status
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
-    zone = runtime.settings.locality.zone
     try:
-        with session_scope(runtime.sessions) as session:
-            totals = store_status.totals(session)
-            per_week = store_status.posts_per_source_week(session, weeks)
-            runs = store_status.last_crawl_runs(session)
-            model = store_status.active_model(session)
-            model_name = model.name if model else None
-            checked = week_range(last_complete_week(utcnow(), zone), weeks)
-            gaps = [h for h in collector_health(session, checked, zone) if h.gap]
+        state = collect_status(runtime, weeks)
     finally:
         runtime.close()
+    totals = state.totals
     console.print(
-        f"[bold]{runtime.settings.locality.name}[/]: {totals['posts']} posts from "
+        f"[bold]{state.locality}[/]: {totals['posts']} posts from "
         f"{totals['sources']} sources; {totals['classified']} classified, "
         f"{totals['flagged']} flagged by the current model"
     )
-    console.print(f"model in use: {model_name or 'none yet (run `cohesion classify`)'}")
-    console.print(_weeks_table(per_week))
-    console.print(_gaps_table(gaps, weeks))
-    console.print(_runs_table(runs))
+    console.print(f"model in use: {state.model or 'none yet (run `cohesion classify`)'}")
+    console.print(_weeks_table(state.per_week))
+    console.print(_gaps_table(state.gaps, weeks))
+    console.print(_runs_table(state.runs))
 
 
 @app.command("classify")
@@ -194,7 +184,8 @@ def classify_command(
     Runs in batches with a progress bar; an interrupted run resumes where it stopped.
     Example: `cohesion classify --batch-size 1000`
     """
-    from cohesion.jobs import Runtime, classify_stored
+    from cohesion.jobs.classify import classify_stored
+    from cohesion.runtime import Runtime
     from rich.progress import Progress
 
     runtime = Runtime.open(_config(ctx))
@@ -241,7 +232,8 @@ def worker_classify(
     seconds. On SQLite it runs `cohesion classify` in this one process and says so.
     Example: `cohesion worker classify --batch 1000 --wait 30`
     """
-    from cohesion.jobs import Runtime, classify_stored, classify_worker
+    from cohesion.jobs.classify import classify_stored, classify_worker
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -289,12 +281,12 @@ def crawl(
     Example: `cohesion crawl --source county-reddit --source county-news`, or
     `cohesion crawl --scrapyd http://crawl1:6800 --scrapyd http://crawl2:6800`
     """
-    from cohesion.config import load_settings
-    from cohesion.crawlers.run import crawl_sources
+    from cohesion.jobs.crawl import CrawlFailedError, crawl_all
+    from cohesion.runtime import Runtime
 
-    settings = load_settings(_config(ctx))
+    runtime = Runtime.open(_config(ctx))
     nodes = [url.strip() for value in scrapyd or [] for url in value.split(",") if url.strip()]
-    nodes = [] if local else (nodes or list(settings.scale.scrapyd))
+    chosen: list[str] | None = [] if local else (nodes or None)
     with console.status("crawling...") as spinner:
 
         def progress(name: str, counts: Any) -> None:
@@ -306,16 +298,14 @@ def crawl(
         def job_state(name: str, state: str) -> None:
             spinner.update(f"Scrapyd job of {name}: {state}")
 
-        if nodes:
-            from cohesion.crawlers.scrapyd import crawl_via_scrapyd
-
-            summaries = crawl_via_scrapyd(
-                settings, nodes, source or None, progress=job_state,
-                poll_interval=settings.scale.poll_seconds,
-                timeout=settings.scale.crawl_timeout_minutes * 60.0,
-            )  # fmt: skip
-        else:
-            summaries = crawl_sources(settings, source or None, progress=progress)
+        try:
+            summaries = crawl_all(
+                runtime, source or None, progress, nodes=chosen, job_state=job_state
+            )
+        except CrawlFailedError as failed:
+            summaries = failed.summaries
+        finally:
+            runtime.close()
     table = Table(title="Crawl summary")
     for column in ("source", "platform", "status", "pages", "items", "new", "dup", "errors"):
         table.add_column(
@@ -369,7 +359,7 @@ def import_command(
     --map created_at=timestamp --map external_id=id`
     """
     from cohesion.crawlers.imports import import_file, parse_mapping
-    from cohesion.jobs import Runtime
+    from cohesion.runtime import Runtime
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     columns = parse_mapping(mapping)
@@ -451,8 +441,9 @@ def review(
     `cohesion user add NAME --role admin`. Example: `cohesion review --port 8080`, then
     open http://127.0.0.1:8080
     """
-    from cohesion.jobs import Runtime, serve_review
+    from cohesion.jobs.review import serve_review
     from cohesion.review.auth import SecretError
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -494,9 +485,9 @@ def user_add(
     """
     import sys
 
-    from cohesion.jobs import Runtime
     from cohesion.review.accounts import add_user
     from cohesion.review.auth import WeakPasswordError
+    from cohesion.runtime import Runtime
     from cohesion.store.review_queries import ReviewInputError
 
     if password_stdin:
@@ -519,8 +510,8 @@ def user_list(ctx: typer.Context) -> None:
 
     Example: `cohesion user list`
     """
-    from cohesion.jobs import Runtime
     from cohesion.review.accounts import list_users
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -547,8 +538,8 @@ def user_disable(
 
     Example: `cohesion user disable maria`
     """
-    from cohesion.jobs import Runtime
     from cohesion.review.accounts import set_disabled
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -631,7 +622,7 @@ class JobName(StrEnum):
 
 
 def _check_week(value: str | None) -> str | None:
-    from cohesion.store.trends import parse_week
+    from cohesion.weeks import parse_week
 
     if value is not None:
         try:
@@ -657,7 +648,8 @@ def trends(
     well above the previous four weeks' rate at this week's volume (see reports/README.md).
     Example: `cohesion trends --weeks 12 --by narrative --format csv > narratives.csv`
     """
-    from cohesion.jobs import Runtime, weekly_trends
+    from cohesion.jobs.report import weekly_trends
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -713,7 +705,8 @@ def report(
     spikes are sent to the webhook, once each.
     Example: `cohesion report --week 2026-W47 --out reports-out/2026-W47`
     """
-    from cohesion.jobs import Runtime, weekly_report
+    from cohesion.jobs.report import weekly_report
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -740,8 +733,8 @@ def purge(
     posts after retention.flagged_days. Authors left without posts go too.
     Example: `cohesion purge --dry-run`
     """
-    from cohesion.jobs import Runtime
-    from cohesion.jobs import purge as purge_posts
+    from cohesion.jobs.purge import purge as purge_posts
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
@@ -775,7 +768,7 @@ def schedule(
     import logging
 
     from cohesion import scheduler
-    from cohesion.jobs import Runtime
+    from cohesion.runtime import Runtime
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -869,14 +862,14 @@ def train_command(
     progress_json: Annotated[
         bool,
         typer.Option(
-            "--progress-json",
+            protocol.PROGRESS_JSON,
             help="With --with-reviews: print progress and the result as JSON lines "
             "(what the review app reads).",
         ),
     ] = False,
     exit_with_parent: Annotated[
         bool,
-        typer.Option("--exit-with-parent", hidden=True, help="Exit when stdin closes."),
+        typer.Option(protocol.EXIT_WITH_PARENT, hidden=True, help="Exit when stdin closes."),
     ] = False,
 ) -> None:
     """Train a classifier and write a model directory with its model card.
@@ -891,7 +884,9 @@ def train_command(
         _fail(ValueError("--progress-json works with --with-reviews only"))
     if with_reviews and progress_json:
         if exit_with_parent:
-            _exit_when_stdin_closes()
+            from cohesion.review.retrain_protocol import exit_when_parent_goes
+
+            exit_when_parent_goes()
         _train_with_reviews_json(_config(ctx), out, data, dataset)
         return
 
@@ -899,7 +894,8 @@ def train_command(
 
     command = "cohesion " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
     if with_reviews:
-        from cohesion.jobs import Runtime, retrain_from_reviews
+        from cohesion.jobs.review import retrain_from_reviews
+        from cohesion.runtime import Runtime
 
         runtime = Runtime.open(_config(ctx))
         try:
@@ -925,14 +921,6 @@ def train_command(
     console.print(f"wrote {out} ({model.version}); model card in {out / 'MODEL_CARD.md'}")
 
 
-def _emit_json(event: dict[str, Any]) -> None:
-    import os
-    import sys
-
-    sys.stdout.write(json.dumps({**event, "pid": os.getpid()}, default=str) + "\n")
-    sys.stdout.flush()
-
-
 def _train_with_reviews_json(
     config: Path | None, out: Path, data: list[Path] | None, datasets: list[str] | None
 ) -> None:
@@ -944,7 +932,9 @@ def _train_with_reviews_json(
     """
     from dataclasses import asdict
 
-    from cohesion.jobs import Runtime, retrain_from_reviews
+    from cohesion.jobs.review import retrain_from_reviews
+    from cohesion.review import retrain_protocol as protocol
+    from cohesion.runtime import Runtime
 
     try:
         runtime = Runtime.open(config)
@@ -952,8 +942,8 @@ def _train_with_reviews_json(
             result = retrain_from_reviews(
                 runtime,
                 out,
-                lambda message, fraction: _emit_json(
-                    {"event": "progress", "message": message, "fraction": fraction}
+                lambda message, fraction: protocol.emit(
+                    protocol.PROGRESS, message=message, fraction=fraction
                 ),
                 data_dirs=data,
                 datasets=datasets,
@@ -961,28 +951,11 @@ def _train_with_reviews_json(
         finally:
             runtime.close()
     except Exception as exc:
-        _emit_json({"event": "error", "error": f"{type(exc).__name__}: {exc}"})
+        protocol.emit(protocol.ERROR, error=f"{type(exc).__name__}: {exc}")
         if isinstance(exc, (ValueError, *USER_ERRORS)):
             _fail(exc)
         raise
-    _emit_json({"event": "result", "model": asdict(result)})
-
-
-def _exit_when_stdin_closes() -> None:
-    """Exit at once when stdin reaches its end: the review app that started this process
-    holds the pipe's other end, so a crashed or killed app leaves no training orphan."""
-    import os
-    import threading
-
-    def watch() -> None:
-        try:
-            while os.read(0, 4096):
-                pass
-        except OSError:
-            return
-        os._exit(3)
-
-    threading.Thread(target=watch, name="cohesion-parent-watch", daemon=True).start()
+    protocol.emit(protocol.RESULT, model=asdict(result))
 
 
 @app.command("evaluate")

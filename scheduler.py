@@ -24,6 +24,7 @@ lock is released.
 from __future__ import annotations
 
 import logging
+import pickle
 import signal
 import threading
 from collections.abc import Callable
@@ -34,12 +35,13 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from cohesion.jobs import Runtime
+from cohesion.runtime import Runtime
 from cohesion.store.engine import make_engine, session_scope
 from cohesion.store.locks import database_lock
 from cohesion.store.models import JobRun
 from cohesion.store.runs import job_run
 from cohesion.store.types import utcnow
+from sqlalchemy import Engine, MetaData, Table, inspect, select, update
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -78,20 +80,20 @@ def _plain(value: Any) -> Any:
 
 
 def crawl_step(runtime: Runtime) -> Any:
-    from cohesion.jobs import crawl_all
+    from cohesion.jobs.crawl import crawl_all
 
     return _plain(crawl_all(runtime))
 
 
 def classify_step(runtime: Runtime) -> Any:
-    from cohesion.jobs import classify_stored
+    from cohesion.jobs.classify import classify_stored
 
     return _plain(classify_stored(runtime))
 
 
 def nightly(runtime: Runtime) -> dict[str, Any]:
     """Crawl, then classify (even when some crawl failed), then alert on threats."""
-    from cohesion import jobs
+    from cohesion.jobs.report import alert_threats
 
     detail: dict[str, Any] = {}
     failures = []
@@ -103,7 +105,7 @@ def nightly(runtime: Runtime) -> dict[str, Any]:
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             detail[name] = {"error": failures[-1]}
     try:
-        detail["alerts"] = jobs.alert_threats(runtime)
+        detail["alerts"] = alert_threats(runtime)
     except Exception as exc:  # alerts never fail the job
         log.exception("threat alerts failed")
         detail["alerts"] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -113,15 +115,15 @@ def nightly(runtime: Runtime) -> dict[str, Any]:
 
 
 def report_step(runtime: Runtime) -> Any:
-    from cohesion import jobs
+    from cohesion.jobs.report import weekly_report
 
-    return _plain(jobs.weekly_report(runtime))
+    return _plain(weekly_report(runtime))
 
 
 def purge_step(runtime: Runtime) -> Any:
-    from cohesion import jobs
+    from cohesion.jobs.purge import purge
 
-    return _plain(jobs.purge(runtime, dry_run=False, actor="scheduler"))
+    return _plain(purge(runtime, dry_run=False, actor="scheduler"))
 
 
 STEPS: dict[str, Callable[[Runtime], Any]] = {
@@ -215,6 +217,38 @@ class PlannedRun:
     next_run: datetime | None
 
 
+# What versions before the `cohesion` package stored as the jobs' function.
+OLD_JOB_REFS = frozenset({"scheduler:scheduled_job"})
+
+
+def upgrade_stored_job_refs(engine: Engine) -> int:
+    """Point jobs stored by an older version at `JOB_REF`, keeping their next run.
+
+    Before Cohesion was one package, jobs were stored as "scheduler:scheduled_job",
+    which names no module once installed: APScheduler would drop such a job, and a run
+    missed while the scheduler was down (still within the grace time) would be lost.
+    Only the reference changes; the trigger and the next run time stay as stored.
+    """
+    if not inspect(engine).has_table(JOBSTORE_TABLE):
+        return 0
+    table = Table(JOBSTORE_TABLE, MetaData(), autoload_with=engine)
+    changed = 0
+    with engine.begin() as connection:
+        for job_id, blob in connection.execute(select(table.c.id, table.c.job_state)).all():
+            # The state is APScheduler's own pickle, in Cohesion's own database: the job
+            # store itself unpickles these very rows.
+            state = pickle.loads(blob)  # noqa: S301
+            if state.get("func") in OLD_JOB_REFS:
+                state["func"] = JOB_REF
+                connection.execute(
+                    update(table).where(table.c.id == job_id).values(job_state=pickle.dumps(state))
+                )
+                changed += 1
+    if changed:
+        log.info("pointed %d stored job(s) at %s", changed, JOB_REF)
+    return changed
+
+
 class Scheduler:
     """APScheduler in a background thread, holding the database's scheduler lock."""
 
@@ -239,6 +273,7 @@ class Scheduler:
             # its thread may still hold a connection: without a pool, none is left behind.
             url = self.runtime.engine.url.render_as_string(hide_password=False)
             engine = make_engine(url, poolclass=NullPool)
+            upgrade_stored_job_refs(engine)
             store = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
             self._scheduler = BackgroundScheduler(
                 jobstores={"default": store},

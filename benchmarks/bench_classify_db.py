@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_classify import synthetic_posts  # noqa: E402
 from cohesion import classify  # noqa: E402
 from cohesion.config import Settings  # noqa: E402
-from cohesion.jobs import Runtime, classify_stored  # noqa: E402
+from cohesion.runtime import Runtime, classify_stored  # noqa: E402
 from cohesion.store.engine import session_scope  # noqa: E402
 from cohesion.store.migrate import upgrade  # noqa: E402
 from cohesion.store.posts import PostRecord, upsert_posts  # noqa: E402

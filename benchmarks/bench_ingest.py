@@ -36,8 +36,9 @@ from zoneinfo import ZoneInfo  # noqa: E402
 import cohesion.store.posts  # noqa: E402
 from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from cohesion.store.migrate import upgrade  # noqa: E402
-from cohesion.store.posts import PostRecord, upsert_posts, week_start  # noqa: E402
+from cohesion.store.posts import PostRecord, upsert_posts  # noqa: E402
 from cohesion.store.text import content_hash  # noqa: E402
+from cohesion.weeks import week_start  # noqa: E402
 from scratch import pg_schema  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 

@@ -42,7 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cohesion import weeks as isoweeks  # noqa: E402
 from cohesion.config import Settings  # noqa: E402
+from cohesion.reports import trends as report_trends  # noqa: E402
 from cohesion.store import trends  # noqa: E402
 from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from cohesion.store.migrate import upgrade  # noqa: E402
@@ -360,20 +362,24 @@ def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
         classify_all_sql(engine, model, except_last=1000)
         load_s = time.perf_counter() - started
         sessions = make_session_factory(engine)
-        window = trends.week_range(LAST_WEEK, 12)
+        window = isoweeks.week_range(LAST_WEEK, 12)
 
         def weekly() -> Any:
             with session_scope(sessions) as session:
-                return trends.trend_rows(session, model, "label", window, 3.0, 5, direct=True)
+                return report_trends.trend_rows(
+                    session, model, "label", window, 3.0, 5, direct=True
+                )
 
         def weekly_no_jit() -> Any:
             with session_scope(sessions) as session:
                 session.execute(text("SET LOCAL jit = off"))
-                return trends.trend_rows(session, model, "label", window, 3.0, 5, direct=True)
+                return report_trends.trend_rows(
+                    session, model, "label", window, 3.0, 5, direct=True
+                )
 
         def weekly_rollup() -> Any:  # store/rollups.py: built by the warm-up call
             with session_scope(sessions) as session:
-                return trends.trend_rows(session, model, "label", window, 3.0, 5)
+                return report_trends.trend_rows(session, model, "label", window, 3.0, 5)
 
         with engine.connect() as connection:
             newest = int(connection.execute(text("SELECT max(id) FROM posts")).scalar_one())
@@ -421,7 +427,7 @@ def bench_trends_at(base: str, size: int, explain: list[str]) -> dict[str, Any]:
 def _label_series_sql(session: Any, model: int, first: date, last: date) -> str:
     """The SQL of trends.label_series, with literal parameters, for EXPLAIN."""
     from cohesion.store.effective import effective_labels, flag_sum
-    from cohesion.store.models import LABELS
+    from cohesion.taxonomy import LABELS
     from sqlalchemy import Integer, func, select
 
     e = effective_labels("postgresql", model, first, last)

@@ -30,12 +30,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cohesion import weeks as isoweeks  # noqa: E402
 from cohesion.config import Settings  # noqa: E402
+from cohesion.reports import calibration as report_calibration  # noqa: E402
+from cohesion.reports import stats  # noqa: E402
+from cohesion.reports import trends as report_trends  # noqa: E402
 from cohesion.reports.weekly import build_weekly_report  # noqa: E402
-from cohesion.store import calibration, rollups, trends  # noqa: E402
+from cohesion.store import rollups, trends  # noqa: E402
 from cohesion.store.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from cohesion.store.migrate import upgrade  # noqa: E402
-from cohesion.store.models import LABELS  # noqa: E402
+from cohesion.taxonomy import LABELS  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
 WEEKS = 52
@@ -201,7 +205,7 @@ def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def queries(engine: Engine, build_s: list[float]) -> dict[str, Callable[[], Any]]:
     sessions = make_session_factory(engine)
-    weeks = trends.week_range(LAST_WEEK, 12)
+    weeks = isoweeks.week_range(LAST_WEEK, 12)
     settings = Settings.model_validate({"locality": {"name": "Bench", "timezone": "UTC"}})
 
     def run(fn: Callable[[Any], Any]) -> Callable[[], Any]:
@@ -234,16 +238,22 @@ def queries(engine: Engine, build_s: list[float]) -> dict[str, Callable[[], Any]
         "target series 16 wk, rollup": series("target", False),
         "source series 16 wk, rollup": series("source", False),
         "rollup refresh, 1 dirty week": run(refresh_one),
-        "trends by label, 12 weeks": run(lambda s: trends.trend_rows(s, 1, "label", weeks, 3.0, 5)),
+        "trends by label, 12 weeks": run(
+            lambda s: report_trends.trend_rows(s, 1, "label", weeks, 3.0, 5)
+        ),
         "trends by target, 12 weeks": run(
-            lambda s: trends.trend_rows(s, 1, "target", weeks, 3.0, 5)
+            lambda s: report_trends.trend_rows(s, 1, "target", weeks, 3.0, 5)
         ),
         "trends by source, 12 weeks": run(
-            lambda s: trends.trend_rows(s, 1, "source", weeks, 3.0, 5)
+            lambda s: report_trends.trend_rows(s, 1, "source", weeks, 3.0, 5)
         ),
-        "concentration, 1 week": run(lambda s: trends.concentration(s, 1, LAST_WEEK)),
+        "concentration, 1 week": run(
+            lambda s: stats.concentration_of(*trends.flagged_per_author(s, 1, LAST_WEEK))
+        ),
         "top places, 1 week": run(lambda s: trends.top_places(s, 1, LAST_WEEK)),
-        "calibration estimates, 1 week": run(lambda s: calibration.estimates(s, 1, [LAST_WEEK])),
+        "calibration estimates, 1 week": run(
+            lambda s: report_calibration.estimates(s, 1, [LAST_WEEK])
+        ),
         "collection gaps, 12 weeks": run(lambda s: trends.collection_gaps(s, weeks, "UTC")),
         "weekly report data (all)": run(lambda s: build_weekly_report(s, settings, LAST_WEEK)),
     }

@@ -23,6 +23,8 @@ Record = dict[str, Any]
 SPLIT_SEED = 20240611
 DAVIDSON_SEED = 20171
 TRAIN_DEV_TEST = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
+# The label fields of the common schema, in the order the files list them.
+COMMON_LABELS = ("hate", "offensive", "threat", "anti_government", "conspiracy")
 
 
 class ConversionError(ValueError):
@@ -101,6 +103,23 @@ def decode_mixed_lines(data: bytes) -> str:
         except UnicodeDecodeError:
             out.append(line.decode("cp1252", errors="replace"))
     return "".join(out).removeprefix("\ufeff")
+
+
+def common_record(dataset: str, record_id: str, text: str, labels: dict[str, Any], split: str,
+                  targets: list[str] | None, **flags: int | None) -> Record:  # fmt: skip
+    """A row of the common schema; each label not in `flags` is None (not annotated)."""
+    unknown = set(flags) - set(COMMON_LABELS)
+    if unknown:
+        raise TypeError(f"not labels of the common schema: {sorted(unknown)}")
+    return {
+        "id": record_id,
+        "text": text,
+        "source_dataset": dataset,
+        "labels": labels,
+        **{label: flags.get(label) for label in COMMON_LABELS},
+        "targets": targets,
+        "split": split,
+    }
 
 
 def _flag(value: str, source: str, field: str, number: int) -> int:
@@ -226,19 +245,10 @@ def convert_implicit_hate(files: Mapping[str, bytes]) -> list[Record]:
                 labels["target_raw"] = [r["target"] for r in explained]
                 labels["implied_statement"] = [r["implied_statement"] for r in explained]
                 targets = normalise_targets(labels["target_raw"])
-        records.append({
-            "id": f"implicit_hate2021:stg1-{number}",
-            "text": text,
-            "source_dataset": "implicit_hate2021",
-            "labels": labels,
-            "hate": int(name != "not_hate"),
-            "offensive": None,
-            "threat": threat,
-            "anti_government": None,
-            "conspiracy": None,
-            "targets": targets,
-            "split": splits[text],
-        })  # fmt: skip
+        records.append(common_record(
+            "implicit_hate2021", f"implicit_hate2021:stg1-{number}", text, labels, splits[text],
+            targets, hate=int(name != "not_hate"), threat=threat,
+        ))  # fmt: skip
     return records
 
 
@@ -260,19 +270,12 @@ def convert_gab_hate(files: Mapping[str, bytes]) -> list[Record]:
     records: list[Record] = []
     for number, row in enumerate(rows):
         hd, cv, vo = (_flag(row[k], source, k, number) for k in ("hd", "cv", "vo"))
-        records.append({
-            "id": f"gab_hate2022:train-{number}",
-            "text": row["text"],
-            "source_dataset": "gab_hate2022",
-            "labels": {"hd": hd, "cv": cv, "vo": vo},
-            "hate": int(bool(hd or cv)),
-            "offensive": vo,
-            "threat": cv,
-            "anti_government": None,
-            "conspiracy": None,
-            "targets": None,  # the file has no target-group columns
-            "split": splits[row["text"]],
-        })  # fmt: skip
+        records.append(common_record(
+            "gab_hate2022", f"gab_hate2022:train-{number}", row["text"],
+            {"hd": hd, "cv": cv, "vo": vo}, splits[row["text"]],
+            None,  # the file has no target-group columns
+            hate=int(bool(hd or cv)), offensive=vo, threat=cv,
+        ))  # fmt: skip
     return records
 
 
@@ -288,19 +291,11 @@ def convert_covid_conspiracy(files: Mapping[str, bytes]) -> list[Record]:
     records: list[Record] = []
     for number, row in enumerate(rows):
         label = _flag(row["label"], source, "label", number)
-        records.append({
-            "id": f"covid_vaccine_conspiracy2022:row-{number}",
-            "text": row["comments"],
-            "source_dataset": "covid_vaccine_conspiracy2022",
-            "labels": {"label": label, "conspiracy_found": row["conspiracy_found"]},
-            "hate": None,
-            "offensive": None,
-            "threat": None,
-            "anti_government": None,
-            "conspiracy": label,
-            "targets": [],
-            "split": splits[row["comments"]],
-        })  # fmt: skip
+        records.append(common_record(
+            "covid_vaccine_conspiracy2022", f"covid_vaccine_conspiracy2022:row-{number}",
+            row["comments"], {"label": label, "conspiracy_found": row["conspiracy_found"]},
+            splits[row["comments"]], [], conspiracy=label,
+        ))  # fmt: skip
     return records
 
 
@@ -317,19 +312,11 @@ def convert_incivility(files: Mapping[str, bytes]) -> list[Record]:
     for number, row in enumerate(rows):
         if row["uncivil"] not in ("yes", "no"):
             raise ConversionError(f"{source}: row {number}: uncivil is {row['uncivil']!r}")
-        records.append({
-            "id": f"incivility_congress2020:{row['id_str']}",
-            "text": row["text"],
-            "source_dataset": "incivility_congress2020",
-            "labels": {"uncivil": row["uncivil"], "created_at": row["created_at"]},
-            "hate": None,
-            "offensive": int(row["uncivil"] == "yes"),  # an approximation: see the doc
-            "threat": None,
-            "anti_government": None,
-            "conspiracy": None,
-            "targets": [],
-            "split": splits[row["text"]],
-        })  # fmt: skip
+        records.append(common_record(
+            "incivility_congress2020", f"incivility_congress2020:{row['id_str']}", row["text"],
+            {"uncivil": row["uncivil"], "created_at": row["created_at"]}, splits[row["text"]], [],
+            offensive=int(row["uncivil"] == "yes"),  # an approximation: see the doc
+        ))  # fmt: skip
     return records
 
 

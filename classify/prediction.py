@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-LABELS: tuple[str, ...] = ("hate", "anti_government", "threat", "doxxing")
+from cohesion.taxonomy import LABELS
 
 
 @dataclass(slots=True, frozen=True)

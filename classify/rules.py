@@ -19,11 +19,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import spacy
 from cohesion.classify.normalize import normalize
+from cohesion.resources import package_path
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -104,7 +104,7 @@ class Hit:
 
 def default_lexicons() -> dict[str, Any]:
     """The lexicons shipped with the package (a trained model keeps its own copy)."""
-    folder = resources.files("classify") / "lexicons"
+    folder = package_path("classify", "lexicons")
     return {name: json.loads((folder / name).read_text("utf-8")) for name in LEXICON_FILES}
 
 

@@ -1,41 +1,21 @@
-"""The label taxonomy (DESIGN.md "Taxonomy", CODEBOOK.md) and the dataset mappings onto it."""
+"""The dataset mappings onto the taxonomy (cohesion/taxonomy.py), and the model's heads."""
 
 from __future__ import annotations
 
-from cohesion.classify.prediction import LABELS
+# The taxonomy itself is defined once, in cohesion/taxonomy.py; the classifier's modules
+# read it from here beside the mappings.
+from cohesion.taxonomy import GOVERNMENT_TARGETS, LABELS, NARRATIVES, TARGETS, THREAT_TARGETS
 
-TARGETS: tuple[str, ...] = (
-    "jewish",
-    "muslim",
-    "lgbtq",
-    "black",
-    "asian",
-    "hispanic_latino",
-    "immigrant_refugee",
-    "women",
-    "other",
-)
-
-NARRATIVES: tuple[str, ...] = (
-    "election_fraud",
-    "public_health_tyranny",
-    "illegitimate_authority",
-    "corruption_traitor",
-    "globalist_conspiracy",
-    "law_enforcement_hostility",
-)
-
-THREAT_TARGETS: tuple[str, ...] = (
-    "official",
-    "staff",
-    "law_enforcement",
-    "institution",
-    "community",
-)
-# Threat targets that make a threat anti-government too (CODEBOOK "Labels combine").
-GOVERNMENT_TARGETS: frozenset[str] = frozenset(
-    {"official", "staff", "law_enforcement", "institution"}
-)
+__all__ = [
+    "DATASET_TARGETS",
+    "GOVERNMENT_TARGETS",
+    "LABELS",
+    "NARRATIVES",
+    "TARGETS",
+    "THREAT_TARGETS",
+    "head_names",
+    "map_targets",
+]
 
 # The shared datasets' normalised target names -> the taxonomy. `political` is not a
 # protected characteristic, so it maps to nothing (the post keeps its other targets).

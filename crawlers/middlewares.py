@@ -11,35 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from cohesion.retry import backoff_seconds, retry_delay
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
 
 logger = logging.getLogger(__name__)
-
-
-def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header value, or None when absent/unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -50,7 +30,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 600.0)
 
     def backoff(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff_base * 2 ** max(0, attempt - 1))
+        return backoff_seconds(attempt, self.backoff_base, self.backoff_max)
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
@@ -60,11 +40,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        delay = retry_after_seconds(response.headers.get(b"Retry-After"))
-        delay = (
-            min(delay, self.retry_after_max)
-            if delay is not None
-            else self.backoff(retry.meta["retry_times"])
+        delay = retry_delay(
+            retry.meta["retry_times"],
+            response.headers.get(b"Retry-After"),
+            base=self.backoff_base,
+            cap=self.backoff_max,
+            retry_after_cap=self.retry_after_max,
         )
         await self._wait(delay, request, f"HTTP {response.status}")
         return retry

@@ -5,14 +5,15 @@ crash or leak in one crawl must not take the others down. The parent checks what
 can without a reactor (the source is enabled, its spider and options are valid, its
 credentials are set), spawns a child per source ("spawn" start method, so no state is
 inherited), shows progress from the child's messages and collects a
-`SourceSummary`. The child opens the store, records a crawl_runs row, runs Scrapy
-with the asyncio reactor, and finishes the row with the counts and status.
+`SourceSummary`. The child opens the store and runs Scrapy with the asyncio reactor;
+the crawl_runs row and the cursor are the lifecycle extension's (crawlers/lifecycle.py),
+the same one a Scrapyd job runs with.
 
-Cursor rule: the child saves the source's cursor (the previous one updated with the
-listings the spider finished cleanly, see crawlers/spiders/base.py) only after the
-crawl closed normally ("finished") and every batch was committed. A failed batch or
-an aborted crawl keeps the old cursor; posts already stored are kept either way, and
-refetching them next time is harmless because storing is idempotent.
+Cursor rule: the source's cursor (the previous one updated with the listings the spider
+finished cleanly, see crawlers/spiders/base.py) is saved only after the crawl closed
+normally ("finished") and every batch was committed. A failed batch or an aborted crawl
+keeps the old cursor; posts already stored are kept either way, and refetching them next
+time is harmless because storing is idempotent.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import Any
 
 from cohesion.config import ConfigError, Settings, SourceSettings
 from cohesion.crawlers.spiders.base import (
-    CohesionSpider,
     CrawlContext,
     CrawlCounts,
     get_spider_class,
@@ -121,15 +121,15 @@ def preflight(job: CrawlJob) -> SourceSummary | None:
     """A summary when the job cannot run (disabled, bad spider/options, credentials)."""
     source = job.settings.source(job.source)
     if not source.enabled:
-        return _record_skip(job, source, "skipped", "disabled in the config (enabled = false)")
+        return record_skip(job, source, "skipped", "disabled in the config (enabled = false)")
     try:
         spider_class = get_spider_class(source.platform)
         missing = spider_class.missing_credentials(source)
     except (ConfigError, ImportError, AttributeError) as exc:
-        return _record_skip(job, source, "failed", str(exc))
+        return record_skip(job, source, "failed", str(exc))
     if missing:
         variables = " and ".join(missing)
-        return _record_skip(
+        return record_skip(
             job,
             source,
             "skipped",
@@ -140,8 +140,9 @@ def preflight(job: CrawlJob) -> SourceSummary | None:
     return None
 
 
-def _record_skip(job: CrawlJob, source: SourceSettings, status: str, message: str) -> SourceSummary:
-    from cohesion.jobs import sync_sources
+def record_skip(job: CrawlJob, source: SourceSettings, status: str, message: str) -> SourceSummary:
+    """A crawl that never reached Scrapy: its skipped or failed crawl_runs row."""
+    from cohesion.runtime import sync_sources
     from cohesion.store.engine import make_engine, make_session_factory, session_scope
     from cohesion.store.runs import CrawlCounts as StoreCounts
     from cohesion.store.runs import (
@@ -224,26 +225,19 @@ def child_main(jobs: list[CrawlJob], messages: Any) -> None:
 
 
 async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummary:
+    """One source's crawl in this child's reactor. The crawl_runs row and the cursor are
+    the lifecycle extension's (crawlers/lifecycle.py); this reports the outcome."""
+    from cohesion.crawlers.lifecycle import fail_or_finish, open_context, summary_message
     from cohesion.crawlers.settings import scrapy_settings
-    from cohesion.jobs import Runtime, sync_sources
-    from cohesion.store.engine import session_scope
-    from cohesion.store.runs import finish_crawl_run, get_source, save_cursor, start_crawl_run
+    from cohesion.runtime import Runtime
     from scrapy.crawler import Crawler
 
     source = job.settings.source(job.source)
     started = time.monotonic()
-    summary = SourceSummary(source.name, source.platform, "failed")
     runtime = None
-    run_id = None
     context = None
     try:
         runtime = Runtime.from_settings(job.settings)
-        with session_scope(runtime.sessions) as session:
-            sync_sources(session, job.settings)
-            row = get_source(session, source.name)
-            assert row is not None
-            source_id, cursor = row.id, dict(row.cursor or {})
-            run_id = start_crawl_run(session, source_id, runner=f"local:{os.getpid()}").id
         last = [0.0]
 
         def report(counts: CrawlCounts) -> None:
@@ -253,37 +247,33 @@ async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummar
                 payload = {k: v for k, v in asdict(counts).items() if k != "messages"}
                 messages.put(("progress", source.name, payload))
 
-        context = CrawlContext(
-            source=source,
-            source_id=source_id,
-            cursor=cursor,
-            settings=job.settings,
-            sessions=runtime.sessions,
-            pseudonymiser=runtime.pseudonymiser(),
+        context = open_context(
+            job.settings,
+            source.name,
+            runtime.sessions,
+            runtime.pseudonymiser(),
+            runner=f"local:{os.getpid()}",
             progress=report,
         )
         crawler = Crawler(
             get_spider_class(source.platform), scrapy_settings(job.settings, job.scrapy_overrides)
         )
         await process.crawl(crawler, context=context)
-        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        spider = crawler.spider
-        assert isinstance(spider, CohesionSpider)
-        if reason == "finished" and not context.store_failed:
-            with session_scope(runtime.sessions) as session:
-                save_cursor(session, source_id, spider.merged_cursor())
-            context.cursor_saved = True
-        elif reason != "finished":
-            context.counts.errors += 1
-            context.counts.messages.append(f"crawl ended early ({reason})")
     except Exception as exc:  # reported per source; the other sources still run
         logger.error("crawl of %s failed:\n%s", source.name, traceback.format_exc())
         counts = context.counts if context else CrawlCounts()
         counts.errors += 1
         counts.messages.append(f"{type(exc).__name__}: {exc}")
+        if context is not None and context.run_id is not None and context.status is None:
+            fail_or_finish(context)  # opened, but the spider never closed
+        elif context is None or context.run_id is None:
+            record_skip(job, source, "failed", summary_message(counts))
         context = context or CrawlContext(source=source, counts=counts)
+    finally:
+        if runtime is not None:
+            runtime.close()
     counts = context.counts
-    summary = SourceSummary(
+    return SourceSummary(
         source.name,
         source.platform,
         "failed" if counts.errors else "ok",
@@ -293,28 +283,7 @@ async def _crawl_one(process: Any, job: CrawlJob, messages: Any) -> SourceSummar
         duplicate=counts.duplicate,
         not_local=counts.not_local,
         errors=counts.errors,
-        message=_message(counts),
+        message=summary_message(counts),
         seconds=round(time.monotonic() - started, 2),
         cursor_saved=context.cursor_saved,
     )
-    if runtime is not None:
-        if run_id is not None:
-            with session_scope(runtime.sessions) as session:
-                finish_crawl_run(
-                    session,
-                    run_id,
-                    summary.status,
-                    counts.for_store(),
-                    summary.message or None,
-                )
-        runtime.close()
-    return summary
-
-
-def _message(counts: CrawlCounts) -> str:
-    parts = list(counts.messages[:3])
-    if counts.errors > len(parts):
-        parts.append(f"{counts.errors - len(parts)} more error(s)")
-    if counts.not_local:
-        parts.append(f"{counts.not_local} post(s) named no place of the locality")
-    return "; ".join(parts)

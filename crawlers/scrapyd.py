@@ -2,8 +2,9 @@
 
 Hub side (`cohesion crawl --scrapyd URL [URL ...]`, or the scheduler when `[scale]
 scrapyd` lists nodes): `crawl_via_scrapyd()` builds an egg of the crawler code
-(`build_egg()`: crawlers/, store/ and config.py with setuptools' bdist_egg, entry point
-`scrapy.settings = crawlers.scrapyd_settings`), uploads it to every node
+(`build_egg()`: a `cohesion` package holding crawlers/, store/, config.py and
+runtime.py, built with setuptools' bdist_egg, entry point
+`scrapy.settings = cohesion.crawlers.scrapyd_settings`), uploads it to every node
 (`addversion.json`, version = a hash of the egg, so unchanged code is not stored
 twice), schedules one job per enabled source round-robin over the nodes
 (`schedule.json`, pinned to that version), polls `listjobs.json` until every job has
@@ -12,11 +13,11 @@ finished, then reads the `crawl_runs` rows the jobs wrote and returns the same
 
 Node side: Scrapyd starts `scrapy crawl <platform> -a source=NAME -a cohesion_settings=JSON`.
 `CohesionSpider.from_crawler` sees no injected context and calls
-`standalone_context()`, which does what crawlers/run.py does around a local crawl:
-it opens the hub's database, registers the source, reads its cursor, starts a
-crawl_runs row (runner `scrapyd:<host>:<job>`), applies the Scrapy settings derived
-from the config, and, when the spider closes, saves the cursor (only after a normal
-finish with every batch committed) and finishes the row.
+`standalone_context()`: it opens the hub's database, registers the source, reads its
+cursor and applies the Scrapy settings derived from the config. From there the crawl is
+the same as a local one: the lifecycle extension (crawlers/lifecycle.py) starts the
+crawl_runs row (runner `scrapyd:<host>:<job>`) and, when the spider closes, saves the
+cursor (only after a normal finish with every batch committed) and finishes the row.
 
 What a node needs (see docs/scale.md): cohesion-monitor installed with the `scale` and
 `postgres` extras, and in Scrapyd's environment `COHESION_DATABASE_URL` (the hub's
@@ -55,7 +56,7 @@ SETTINGS_MODULE = "cohesion.crawlers.scrapyd_settings"
 # What the egg carries: the part of the `cohesion` package a crawl runs (the rest of the
 # project stays on the hub). Paths are inside the installed package.
 EGG_PACKAGES = ("crawlers", "store")
-EGG_MODULES = ("__init__", "config", "resources")
+EGG_MODULES = ("__init__", "config", "resources", "runtime")
 POLL_INTERVAL_S = 2.0
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 
@@ -86,52 +87,18 @@ def node_settings(settings_json: str | None, config_path: str | None) -> Setting
     return Settings.model_validate(data)
 
 
-@dataclass
-class _NodeRun:
-    """Finishes a node crawl's crawl_runs row when the spider closes (kept on the crawler)."""
-
-    context: CrawlContext
-    engine: Any
-    run_id: int
-    started: float
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        from cohesion.crawlers.run import _message
-        from cohesion.store.engine import session_scope
-        from cohesion.store.runs import finish_crawl_run, save_cursor
-
-        context, counts = self.context, self.context.counts
-        try:
-            if reason == "finished" and not context.store_failed:
-                assert context.source_id is not None  # set when the context was built
-                with session_scope(context.sessions) as session:
-                    save_cursor(session, context.source_id, spider.merged_cursor())
-                context.cursor_saved = True
-            elif reason != "finished":
-                counts.errors += 1
-                counts.messages.append(f"crawl ended early ({reason})")
-            with session_scope(context.sessions) as session:
-                finish_crawl_run(
-                    session,
-                    self.run_id,
-                    "failed" if counts.errors else "ok",
-                    counts.for_store(),
-                    _message(counts) or None,
-                )
-        finally:
-            self.engine.dispose()
-
-
 def standalone_context(crawler: Any, spider_cls: type, kwargs: dict[str, Any]) -> CrawlContext:
     """The crawl context of a spider that Scrapyd (or `scrapy crawl`) started.
 
-    Pops the spider arguments it reads (source, cohesion_settings, config, _job) from kwargs.
+    Pops the spider arguments it reads (source, cohesion_settings, config, _job) from
+    kwargs. The crawl_runs row and the cursor are then the lifecycle extension's
+    (crawlers/lifecycle.py), exactly as for a local crawl; the node's engine is disposed
+    when the spider closes.
     """
+    from cohesion.crawlers.lifecycle import open_context
     from cohesion.crawlers.settings import scrapy_settings
-    from cohesion.store.engine import make_engine, make_session_factory, session_scope
+    from cohesion.store.engine import make_engine, make_session_factory
     from cohesion.store.pseudonyms import Pseudonymiser, load_key
-    from cohesion.store.runs import get_source, start_crawl_run, sync_source
-    from scrapy import signals
 
     name = kwargs.pop("source", None)
     if not name:
@@ -145,28 +112,18 @@ def standalone_context(crawler: Any, spider_cls: type, kwargs: dict[str, Any]) -
     crawler.settings.setdict(scrapy_settings(settings), priority="spider")
     pseudonymiser = Pseudonymiser(load_key(settings.resolve(settings.privacy.key_file)))
     engine = make_engine(settings.database.url)
-    sessions = make_session_factory(engine)
-    with session_scope(sessions) as session:
-        config = source.model_dump(mode="json", exclude={"name", "platform", "enabled"})
-        row = get_source(session, name) or sync_source(
-            session, name, source.platform, config, source.enabled
+    try:
+        return open_context(
+            settings,
+            name,
+            make_session_factory(engine),
+            pseudonymiser,
+            runner=f"scrapyd:{socket.gethostname()}:{job}",
+            on_close=engine.dispose,
         )
-        source_id, cursor = row.id, dict(row.cursor or {})
-        run_id = start_crawl_run(
-            session, source_id, runner=f"scrapyd:{socket.gethostname()}:{job}"[:200]
-        ).id
-    context = CrawlContext(
-        source=source,
-        source_id=source_id,
-        cursor=cursor,
-        settings=settings,
-        sessions=sessions,
-        pseudonymiser=pseudonymiser,
-    )
-    node_run = _NodeRun(context, engine, run_id, time.monotonic())
-    crawler._cohesion_node_run = node_run  # signals hold weak references
-    crawler.signals.connect(node_run.spider_closed, signal=signals.spider_closed)
-    return context
+    except Exception:
+        engine.dispose()
+        raise
 
 
 # --- hub side: egg, deploy, schedule, poll ---------------------------------------------
@@ -356,7 +313,7 @@ def crawl_via_scrapyd(
     egg_dir: Path | None = None,
 ) -> list[Any]:
     """Crawl the enabled (or named) sources as Scrapyd jobs; one SourceSummary each."""
-    from cohesion.crawlers.run import CrawlJob, SourceSummary, _record_skip
+    from cohesion.crawlers.run import CrawlJob, SourceSummary, record_skip
 
     if not node_urls:
         raise ScrapydError("no Scrapyd node given")
@@ -369,14 +326,14 @@ def crawl_via_scrapyd(
     for index, source in enumerate(chosen):
         job = CrawlJob(settings, source.name)
         if not source.enabled:
-            summaries[index] = _record_skip(
+            summaries[index] = record_skip(
                 job, source, "skipped", "disabled in the config (enabled = false)"
             )
             continue
         try:  # credentials live on the nodes: only the spider and its options are checked here
             get_spider_class(source.platform).parse_options(source)
         except (ConfigError, ImportError, AttributeError) as exc:
-            summaries[index] = _record_skip(job, source, "failed", str(exc))
+            summaries[index] = record_skip(job, source, "failed", str(exc))
             continue
         runnable.append((index, source))
     nodes = [ScrapydNode(url) for url in dict.fromkeys(node_urls)]

@@ -39,6 +39,9 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+    # Opens and closes the crawl_runs row and saves the cursor, for local crawls and
+    # Scrapyd jobs alike.
+    "cohesion.crawlers.lifecycle.CrawlRunLifecycle": 100,
 }
 
 DOWNLOADER_MIDDLEWARES = {

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from cohesion import weeks as isoweeks
 from cohesion.demo.pools import Template, Truth, fill, first_sentence, load_pool
 from cohesion.demo.vocab import FIRST_NAMES, HANDLE_PARTS, LOUD_ACCOUNTS, TIMEZONE, place_names
 
@@ -136,9 +137,7 @@ class DemoCorpus:
 
 def last_complete_week(today: datetime | None = None, tz: str = TIMEZONE) -> date:
     """Monday of the last ISO week that ended before `today` (locality time)."""
-    now = (today or datetime.now(UTC)).astimezone(ZoneInfo(tz))
-    this_monday = now.date() - timedelta(days=now.weekday())
-    return this_monday - timedelta(days=7)
+    return isoweeks.last_complete_week(today or datetime.now(UTC), tz)
 
 
 def generate(

@@ -13,9 +13,9 @@ from functools import cache
 
 from cohesion.demo.vocab import OFFICIALS, SLOTS
 from cohesion.resources import package_path
+from cohesion.taxonomy import LABELS
 
 TEXTS_DIR = package_path("demo", "texts")
-LABELS = ("hate", "anti_government", "threat", "doxxing")
 _SLOT = re.compile(r"\{([a-z_0-9]+)\}")
 _LIST_KEYS = ("labels", "targets", "narratives", "threat_targets")
 

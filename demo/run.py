@@ -140,7 +140,7 @@ def _demo_environment() -> Iterator[None]:
 
 
 def _init(config_path: Path, say: Say) -> None:
-    from cohesion.jobs import init_project
+    from cohesion.jobs.setup import init_project
 
     init = init_project(config_path)
     say(f"init: database at schema {init.revision}, {len(init.sources)} sources registered")
@@ -167,7 +167,7 @@ def _crawl(config_path: Path, result: DemoResult, say: Say, one_process: bool) -
 
 
 def _after_crawl(corpus: DemoCorpus, result: DemoResult, say: Say, model_dir: Path | None) -> None:
-    from cohesion.jobs import Runtime
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(result.config_path)
     try:
@@ -191,7 +191,7 @@ def _stored_per_platform(runtime: Any) -> dict[str, int]:
 
 
 def _classify(runtime: Any, result: DemoResult, model_dir: Path | None, say: Say) -> None:
-    from cohesion.jobs import classify_stored
+    from cohesion.jobs.classify import classify_stored
 
     started = time.monotonic()
     # A missing or broken model is an error of the install, not a step to skip: the
@@ -209,8 +209,9 @@ def _classify(runtime: Any, result: DemoResult, model_dir: Path | None, say: Say
 
 def _flag_counts(runtime: Any) -> dict[str, int]:
     from cohesion.store.engine import session_scope
-    from cohesion.store.models import LABELS, Classification
+    from cohesion.store.models import Classification
     from cohesion.store.status import active_model
+    from cohesion.taxonomy import LABELS
     from sqlalchemy import func, select
 
     with session_scope(runtime.sessions) as session:
@@ -267,7 +268,7 @@ def _calibrate(
 
 
 def _report(runtime: Any, result: DemoResult, say: Say) -> None:
-    from cohesion.jobs import weekly_report
+    from cohesion.jobs.report import weekly_report
 
     started = time.monotonic()
     report = weekly_report(runtime, result.week)
@@ -322,7 +323,8 @@ def _shown(path: Path) -> str:
 
 
 def _serve(result: DemoResult, say: Say) -> None:
-    from cohesion.jobs import Runtime, serve_review
+    from cohesion.jobs.review import serve_review
+    from cohesion.runtime import Runtime
 
     runtime = Runtime.open(result.config_path)
     settings = runtime.settings.review

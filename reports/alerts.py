@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from cohesion.config import AlertSettings
 from cohesion.reports.escape import safe_url, slack_text
+from cohesion.reports.trends import TrendRow
+from cohesion.retry import retry_delay
 from cohesion.store.alerting import (
     ThreatFlag,
     already_alerted,
@@ -29,7 +30,6 @@ from cohesion.store.alerting import (
     threats_against_officials,
 )
 from cohesion.store.engine import session_scope
-from cohesion.store.trends import TrendRow
 from cohesion.store.types import utcnow
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -100,7 +100,7 @@ class Webhook:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
                 for attempt in range(self.retries + 1):
                     attempts += 1
-                    delay = self.backoff * 2**attempt
+                    retry_after: str | None = None
                     try:
                         response = client.post(self.url, json=payload)
                     except httpx.HTTPError as exc:
@@ -112,30 +112,23 @@ class Webhook:
                         error = f"HTTP {status}"
                         if status not in RETRY_STATUSES:
                             break
-                        retry_after = _retry_after(response)
-                        delay = delay if retry_after is None else retry_after
+                        retry_after = response.headers.get("Retry-After")
                     if attempt < self.retries:
                         log.warning("webhook attempt %d failed (%s); retrying", attempts, error)
-                        self.sleep(min(delay, self.max_delay))
+                        self.sleep(
+                            retry_delay(
+                                attempt + 1,
+                                retry_after,
+                                base=self.backoff,
+                                cap=self.max_delay,
+                                retry_after_cap=self.max_delay,
+                                now=utcnow(),
+                            )
+                        )
         except Exception as exc:  # a broken alert must never break the job that sends it
             error = f"{type(exc).__name__}: {exc}"
         log.error("webhook alert not delivered after %d attempt(s): %s", attempts, error)
         return AlertResult(False, attempts, status, error, items)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - utcnow()).total_seconds())
 
 
 def message(title: str, lines: Sequence[str], link_note: str | None = None) -> dict[str, Any]:

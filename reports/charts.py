@@ -10,9 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from cohesion import weeks as isoweeks
+from cohesion.reports import trends as report_trends
 from cohesion.reports.weekly import WeeklyReport  # noqa: E402
-from cohesion.store import trends  # noqa: E402
-from cohesion.store.models import LABELS  # noqa: E402
+from cohesion.taxonomy import LABELS  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 COLOURS = {
@@ -64,7 +65,7 @@ def label_rates(report: WeeklyReport) -> bytes:
             axis.scatter(*zip(*spikes, strict=True), color=COLOURS["week"], zorder=3, label="spike")
         axis.set_title(label.replace("_", " "))
         axis.set_ylabel("per 1,000 posts")
-        axis.set_xticks(x, [trends.week_label(r.week_start)[-3:] for r in series], fontsize=7)
+        axis.set_xticks(x, [isoweeks.week_label(r.week_start)[-3:] for r in series], fontsize=7)
         axis.set_ylim(bottom=0)
     axes.flat[0].legend(fontsize=7, loc="upper left")
     weeks = len({r.week_start for r in rows})
@@ -72,7 +73,7 @@ def label_rates(report: WeeklyReport) -> bytes:
     return _png(figure)
 
 
-def _bars(title: str, rows: Sequence[trends.TrendRow]) -> bytes:
+def _bars(title: str, rows: Sequence[report_trends.TrendRow]) -> bytes:
     figure, axis = plt.subplots(figsize=(8, max(2.0, 0.45 * len(rows) + 1)))
     keys = [r.key.replace("_", " ") for r in rows][::-1]
     now = [r.rate or 0.0 for r in rows][::-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import quote, urlsplit
 
@@ -27,7 +28,7 @@ def safe_url(url: str | None) -> str | None:
 def md_text(value: object) -> str:
     """Text safe inside Markdown (and a table cell): no HTML, no markup, one line."""
     text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = html.escape(text, quote=False)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MD_BLOCK_START.sub(r"\\\1", text)
     return _MD_ORDERED_START.sub(r"\1\\.", text)
@@ -38,4 +39,5 @@ def slack_text(value: object, limit: int | None = None) -> str:
     text = " ".join(str(value).split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Slack's mrkdwn reserves exactly these three characters, as HTML does.
+    return html.escape(text, quote=False)

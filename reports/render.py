@@ -18,7 +18,7 @@ from cohesion.reports.charts import render_charts
 from cohesion.reports.escape import md_text, safe_url
 from cohesion.reports.weekly import WeeklyReport
 from cohesion.store import health
-from cohesion.store.trends import week_label
+from cohesion.weeks import week_label
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 CSV_COLUMNS = (
@@ -66,7 +66,7 @@ def signed(value: float | None, digits: int = 1) -> str:
 
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("reports", "templates"),
+        loader=PackageLoader("cohesion.reports", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -10,15 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cohesion import weeks as isoweeks
 from cohesion.config import Settings
+from cohesion.reports import stats
+from cohesion.reports import trends as report_trends
+from cohesion.reports.calibration import CalibrationEstimate, estimates
+from cohesion.reports.terms import RisingTerm, count_terms, mask_handles, rising_terms
 from cohesion.store import trends
-from cohesion.store.calibration import CalibrationEstimate, estimates
 from cohesion.store.health import SourceWeekHealth, collector_health, gap_weeks
-from cohesion.store.models import LABELS
 from cohesion.store.officials import OFFICIAL_TARGETS, OfficialsWeek, officials_weeks
 from cohesion.store.status import active_model
-from cohesion.store.terms import RisingTerm, count_terms, mask_handles, rising_terms
 from cohesion.store.types import utcnow
+from cohesion.taxonomy import LABELS
 from sqlalchemy.orm import Session
 
 HISTORY_WEEKS = 12
@@ -41,7 +44,7 @@ class SourceVolume:
 
     @property
     def rate(self) -> float | None:
-        return trends.per_thousand(self.flagged, self.assessed)
+        return stats.per_thousand(self.flagged, self.assessed)
 
     @property
     def baseline_collected(self) -> float | None:
@@ -63,24 +66,24 @@ class WeeklyReport:
     calibration: list[CalibrationEstimate]
     spike_z: float
     min_count: int
-    total: trends.TrendRow
+    total: report_trends.TrendRow
     sources: list[SourceVolume]
-    labels: list[trends.TrendRow]
-    targets: list[trends.TrendRow]
-    narratives: list[trends.TrendRow]
-    threat_targets: list[trends.TrendRow]
+    labels: list[report_trends.TrendRow]
+    targets: list[report_trends.TrendRow]
+    narratives: list[report_trends.TrendRow]
+    threat_targets: list[report_trends.TrendRow]
     officials: list[OfficialsWeek]
     watchlist_configured: bool
     gaps: dict[date, list[SourceWeekHealth]]
-    history: dict[str, list[trends.TrendRow]]
+    history: dict[str, list[report_trends.TrendRow]]
     places: list[tuple[str, int]]
     terms: list[RisingTerm]
-    concentration: trends.Concentration
+    concentration: stats.Concentration
     sample: list[trends.SamplePost] = field(default_factory=list)
 
     @property
     def week(self) -> str:
-        return trends.week_label(self.week_start)
+        return isoweeks.week_label(self.week_start)
 
     @property
     def week_end(self) -> date:
@@ -89,10 +92,10 @@ class WeeklyReport:
     @property
     def baseline_weeks(self) -> tuple[str, str]:
         first = self.week_start - timedelta(weeks=trends.BASELINE_WEEKS)
-        return trends.week_label(first), trends.week_label(self.week_start - timedelta(weeks=1))
+        return isoweeks.week_label(first), isoweeks.week_label(self.week_start - timedelta(weeks=1))
 
     @property
-    def spikes(self) -> list[trends.TrendRow]:
+    def spikes(self) -> list[report_trends.TrendRow]:
         rows = (self.total, *self.labels, *self.targets, *self.narratives, *self.threat_targets)
         return [r for r in rows if r.test.spike]
 
@@ -105,13 +108,13 @@ class WeeklyReport:
     def baseline_gap_weeks(self) -> list[str]:
         """Baseline weeks left out of the spike test for a collection gap."""
         first = self.week_start - timedelta(weeks=trends.BASELINE_WEEKS)
-        return [trends.week_label(w) for w in sorted(self.gaps) if first <= w < self.week_start]
+        return [isoweeks.week_label(w) for w in sorted(self.gaps) if first <= w < self.week_start]
 
     @property
     def history_gaps(self) -> list[tuple[str, list[SourceWeekHealth]]]:
         """(week, gaps) of the weeks shown in the charts, oldest first."""
         shown = {r.week_start for r in self.history["label"]}
-        return [(trends.week_label(w), self.gaps[w]) for w in sorted(self.gaps) if w in shown]
+        return [(isoweeks.week_label(w), self.gaps[w]) for w in sorted(self.gaps) if w in shown]
 
     @property
     def precision_summary(self) -> list[tuple[str, CalibrationEstimate | None]]:
@@ -159,11 +162,11 @@ class WeeklyReport:
         return moment.astimezone(ZoneInfo(self.timezone))
 
 
-def _this_week(rows: list[trends.TrendRow], week: date) -> list[trends.TrendRow]:
+def _this_week(rows: list[report_trends.TrendRow], week: date) -> list[report_trends.TrendRow]:
     return [r for r in rows if r.week_start == week]
 
 
-def _ranked(rows: list[trends.TrendRow]) -> list[trends.TrendRow]:
+def _ranked(rows: list[report_trends.TrendRow]) -> list[report_trends.TrendRow]:
     """Keys seen this week or in its baseline, most flagged first."""
     kept = [r for r in rows if r.flagged or r.test.baseline_flagged]
     return sorted(kept, key=lambda r: (-r.flagged, -(r.test.baseline_flagged), r.key))
@@ -175,18 +178,18 @@ def build_weekly_report(
     model = active_model(session)
     model_id = model.id if model else None
     alerts = settings.alerts
-    weeks = trends.week_range(week, HISTORY_WEEKS)
-    recent = trends.week_range(week, RECENT_WEEKS)
+    weeks = isoweeks.week_range(week, HISTORY_WEEKS)
+    recent = isoweeks.week_range(week, RECENT_WEEKS)
     # Health over the charted weeks and the baseline of the first of them.
     health = collector_health(
         session,
-        trends.week_range(week, HISTORY_WEEKS + trends.BASELINE_WEEKS),
+        isoweeks.week_range(week, HISTORY_WEEKS + trends.BASELINE_WEEKS),
         settings.locality.zone,
     )
     gaps = gap_weeks(health)
 
-    def rows(by: str) -> list[trends.TrendRow]:
-        return trends.trend_rows(
+    def rows(by: str) -> list[report_trends.TrendRow]:
+        return report_trends.trend_rows(
             session, model_id, by, weeks, alerts.spike_z, alerts.min_count, gaps
         )
 
@@ -223,7 +226,7 @@ def build_weekly_report(
         history=history,
         places=trends.top_places(session, model_id, week, TOP_PLACES),
         terms=terms,
-        concentration=trends.concentration(session, model_id, week),
+        concentration=stats.concentration_of(*trends.flagged_per_author(session, model_id, week)),
         sample=[
             _clip(post)
             for post in trends.flagged_sample(session, model_id, week, settings.report.sample_size)

@@ -27,11 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from cohesion import weeks as isoweeks
 from cohesion.store import calibration, review_queries
-from cohesion.store.models import LABELS, ModelVersion
+from cohesion.store.models import ModelVersion
 from cohesion.store.review_queries import PostSummary
+from cohesion.taxonomy import LABELS
 from sqlalchemy.orm import Session
 
 DEFAULT_WEEKS = 8
@@ -45,8 +46,7 @@ _ORDER_SEED = f"{calibration.DEFAULT_SEED}:queue-order"
 
 def last_complete_week(timezone: str, now: datetime | None = None) -> date:
     """The Monday of the last ISO week that has ended in the locality's time zone."""
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
-    return today - timedelta(days=today.weekday() + 7)
+    return isoweeks.last_complete_week(now or datetime.now(UTC), timezone)
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,7 +83,7 @@ def parse_window(params: Mapping[str, str], timezone: str) -> Window:
         raise ValueError("until must be a date (YYYY-MM-DD)") from None
     if until is None:
         until = last_complete_week(timezone)
-    return Window(until - timedelta(days=until.weekday()), count)
+    return Window(isoweeks.monday_of(until), count)
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,7 +11,6 @@ One run at a time. `RetrainManager.stop()` (the app's shutdown) kills a running 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -23,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from cohesion.review.retrain_protocol import ERROR, PROGRESS, RESULT, fraction, parse_event
 from cohesion.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,8 @@ class ProcessRetrain:
     """A RetrainFn that trains in a child process and relays what it reports.
 
     `command()` gives the child's argv, fresh for every run (the output folder carries a
-    time stamp). The child writes one JSON object per line on stdout (see cli.py
-    `train --progress-json`): {"event": "progress", "message", "fraction"}, then
-    {"event": "result", "model": {TrainedModel fields}} or, when it fails,
-    {"event": "error", "error": "ValueError: ..."}; every line also carries its "pid".
+    time stamp). The child writes the events of review/retrain_protocol.py, one JSON
+    object per line on stdout.
     A non-zero exit raises RetrainError with the child's error (or, when it died without
     one, its last stderr lines); its whole stderr tail goes to the log. `env` is laid over
     os.environ as it is when a run starts. The child's stdin is a pipe that this process
@@ -113,17 +111,17 @@ class ProcessRetrain:
         error: str | None = None
         try:
             for line in proc.stdout:
-                event = _event(line)
+                event = parse_event(line)
                 if event is None:  # stray output from a library: keep it with the stderr
                     if line.strip():
                         tail.append(line.rstrip())
                     continue
                 kind = event.get("event")
-                if kind == "progress":
-                    progress(str(event.get("message", "")), _fraction(event.get("fraction")))
-                elif kind == "result":
+                if kind == PROGRESS:
+                    progress(str(event.get("message", "")), fraction(event.get("fraction")))
+                elif kind == RESULT:
                     result = _trained_model(event.get("model"))
-                elif kind == "error":
+                elif kind == ERROR:
                     error = str(event.get("error") or "") or None
             code = proc.wait()
         finally:
@@ -176,20 +174,6 @@ def _terminate(proc: subprocess.Popen[str], timeout: float) -> None:
 def _collect(stream: IO[str], tail: deque[str]) -> None:
     for line in stream:
         tail.append(line.rstrip())
-
-
-def _event(line: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) and isinstance(value.get("event"), str) else None
-
-
-def _fraction(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return min(max(float(value), 0.0), 1.0)
-    return None
 
 
 def _trained_model(value: Any) -> TrainedModel:

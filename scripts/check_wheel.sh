@@ -11,10 +11,14 @@ python="${1:-$(command -v python3.11 || command -v python3)}"
 work="$(mktemp -d -t cohesion-wheel-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-echo "wheel: building"
+echo "wheel: building from the tracked (and new, unignored) files only"
+# A copy, so that a stale build/ folder or a stray local file cannot reach the wheel.
+mkdir "$work/src"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - --) \
+  | tar -xf - -C "$work/src"
 "$python" -m venv "$work/build-venv"
 "$work/build-venv/bin/python" -m pip install --quiet --upgrade pip build
-"$work/build-venv/bin/python" -m build --wheel --outdir "$work/dist" "$repo" >"$work/build.log" 2>&1 \
+"$work/build-venv/bin/python" -m build --wheel --outdir "$work/dist" "$work/src" >"$work/build.log" 2>&1 \
   || { tail -40 "$work/build.log"; exit 1; }
 wheel="$(ls "$work"/dist/cohesion_monitor-*.whl)"
 

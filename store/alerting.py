@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from cohesion.store.effective import effective_labels, effective_tags, effective_watchlist
 from cohesion.store.models import AuditLog, Author, Post, Source
-from cohesion.store.posts import week_start
+from cohesion.weeks import week_start
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 

@@ -14,12 +14,9 @@ days. Truth for a label, from the latest calibration review of the post: `confir
 no label applies. An `escalate` that carries corrected labels gives those (the review
 app's blind calibration form records the analyst's own labels with an escalation).
 
-Estimates per (week, label):
-- precision = flagged-sample posts that truly carry the label / flagged-sample posts
-  reviewed, with a Wilson 95% interval;
-- miss rate = unflagged-sample posts that truly carry it / unflagged-sample reviewed;
-- recall ≈ TP / (TP + FN) with TP = precision × flagged posts and FN = miss rate ×
-  unflagged posts of the week (shown only when both samples have reviews).
+Counts per (week, label): posts flagged and not flagged, sample posts reviewed in each
+stratum, and how many of them truly carry the label. The estimates made from them
+(precision with its interval, miss rate, recall) are the report's: reports/calibration.py.
 """
 
 from __future__ import annotations
@@ -28,8 +25,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from cohesion.store.models import LABELS, Classification, Post, Review
-from cohesion.store.trends import wilson_interval
+from cohesion.store.models import Classification, Post, Review
+from cohesion.taxonomy import LABELS
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -47,7 +44,7 @@ class CalibrationItem:
 
 
 @dataclass(slots=True, frozen=True)
-class CalibrationEstimate:
+class CalibrationCounts:
     week_start: date
     label: str
     flagged_total: int
@@ -56,24 +53,6 @@ class CalibrationEstimate:
     true_positives: int
     unflagged_reviewed: int
     misses: int
-
-    @property
-    def precision(self) -> float | None:
-        return self.true_positives / self.flagged_reviewed if self.flagged_reviewed else None
-
-    @property
-    def precision_interval(self) -> tuple[float, float] | None:
-        if not self.flagged_reviewed:
-            return None
-        return wilson_interval(self.true_positives, self.flagged_reviewed)
-
-    @property
-    def recall(self) -> float | None:
-        if not self.flagged_reviewed or not self.unflagged_reviewed:
-            return None
-        found = (self.precision or 0.0) * self.flagged_total
-        missed = self.misses / self.unflagged_reviewed * self.unflagged_total
-        return found / (found + missed) if found + missed else None
 
 
 def _key(seed: str, post_id: int) -> str:
@@ -216,7 +195,7 @@ def _calibration_truth(
     return truth
 
 
-def estimates(
+def counts(
     session: Session,
     model_version_id: int,
     weeks: list[date],
@@ -224,8 +203,8 @@ def estimates(
     seed: str = DEFAULT_SEED,
     flagged_n: int = FLAGGED_PER_WEEK_LABEL,
     unflagged_n: int = UNFLAGGED_PER_WEEK_LABEL,
-) -> list[CalibrationEstimate]:
-    """Precision per week and label from calibration reviews only (see module doc)."""
+) -> list[CalibrationCounts]:
+    """The calibration counts per week and label, from calibration reviews only."""
     strata = _strata(session, model_version_id, weeks, LABELS, flagged_n, unflagged_n, seed)
     every_post = {i for s in strata for i in (*s.flagged_sample, *s.unflagged_sample)}
     truth = _calibration_truth(session, model_version_id, every_post)
@@ -234,7 +213,7 @@ def estimates(
         reviewed_flagged = [i for i in s.flagged_sample if i in truth]
         reviewed_unflagged = [i for i in s.unflagged_sample if i in truth]
         result.append(
-            CalibrationEstimate(
+            CalibrationCounts(
                 s.week_start,
                 s.label,
                 len(s.flagged),

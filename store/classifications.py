@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cohesion.store.models import LABELS, Classification, ClassificationTag, ModelVersion
+from cohesion.store.models import Classification, ClassificationTag, ModelVersion
 from cohesion.store.types import utcnow
+from cohesion.taxonomy import LABELS
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 

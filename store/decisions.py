@@ -14,7 +14,6 @@ from typing import Any
 
 from cohesion.store.audit import record_audit
 from cohesion.store.models import (
-    LABELS,
     REVIEW_DECISIONS,
     Classification,
     ModelVersion,
@@ -25,6 +24,7 @@ from cohesion.store.models import (
 )
 from cohesion.store.review_queries import QUEUES, ReviewInputError, classification_for
 from cohesion.store.types import utcnow
+from cohesion.taxonomy import LABELS
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from cohesion.store.models import LABELS, Classification, ClassificationTag, Post, Review
+from cohesion.store.models import Classification, ClassificationTag, Post, Review
+from cohesion.taxonomy import LABELS
 from sqlalchemy import (
     Integer,
     Select,

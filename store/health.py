@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cohesion.store.models import CrawlRun, Post, Source
+from cohesion.weeks import week_start
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,11 +47,6 @@ class SourceWeekHealth:
     last_ok: datetime | None
     gap: bool
     reason: str | None
-
-
-def _monday(moment: datetime, zone: ZoneInfo) -> date:
-    local = moment.astimezone(zone).date()
-    return local - timedelta(days=local.weekday())
 
 
 def collector_health(
@@ -82,7 +78,7 @@ def collector_health(
         select(CrawlRun.source_id, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status)
     ):
         if status in ("ok", "failed"):
-            runs[(source_id, _monday(started, zone))][status] += 1
+            runs[(source_id, week_start(started, zone))][status] += 1
         if status == "ok" and finished is not None:
             ok_ends[source_id].append(finished)
     result = []

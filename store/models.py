@@ -24,7 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-LABELS: tuple[str, ...] = ("hate", "anti_government", "threat", "doxxing")
 REVIEW_DECISIONS: tuple[str, ...] = ("confirm", "reject", "correct", "escalate")
 ROLES: tuple[str, ...] = ("analyst", "admin")
 

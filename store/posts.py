@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from cohesion.store.models import Author, Classification, Post
 from cohesion.store.text import content_hash, sanitize_text
 from cohesion.store.types import NaiveTimestampError, utcnow
+from cohesion.weeks import week_start
 from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -123,12 +124,6 @@ class UpsertResult:
         self.seen += other.seen
         self.new += other.new
         return self
-
-
-def week_start(moment: datetime, tz: ZoneInfo) -> date:
-    """Monday of the ISO week that holds `moment` in the locality's time zone."""
-    local = moment.astimezone(tz).date()
-    return local - timedelta(days=local.weekday())
 
 
 def _insert_for(session: Session, table: Any) -> Any:

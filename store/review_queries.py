@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any
 
 from cohesion.store.models import (
-    LABELS,
     Classification,
     ClassificationTag,
     ModelVersion,
@@ -28,6 +27,7 @@ from cohesion.store.models import (
     Source,
     User,
 )
+from cohesion.taxonomy import LABELS
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 

@@ -35,7 +35,6 @@ from datetime import date, timedelta
 
 from cohesion.store.effective import TAG_KINDS, effective_labels, effective_tags, flag_sum
 from cohesion.store.models import (
-    LABELS,
     Post,
     TrendDirtyWeek,
     TrendRollupWeek,
@@ -43,6 +42,7 @@ from cohesion.store.models import (
     TrendWeeklyPosts,
 )
 from cohesion.store.types import utcnow
+from cohesion.taxonomy import LABELS
 from sqlalchemy import Integer, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session

@@ -1,4 +1,4 @@
-"""Weekly trend queries: volumes, flag rates, spikes, places, concentration.
+"""Weekly trend queries: volumes, flag rates, places, flagged posts per account.
 
 Everything is counted per ISO week in the locality's time zone (`posts.week_start`,
 the Monday of that week, computed when a post is stored) from the *effective labels*
@@ -14,195 +14,40 @@ Rates are flagged posts per 1,000 *assessed* posts (posts the active model class
 or an analyst reviewed), so a classifier backlog does not read as a fall in hostility.
 "Posts collected" counts every stored post.
 
-Spike test (quasi-Poisson, trailing four-week baseline). For a key (a label, a target,
-a narrative or a source) in week w, with baseline weeks b = w-4 .. w-1:
-
-    p0  = sum(O_b) / sum(N_b)                 pooled baseline rate (0.5 / sum(N_b) if no flags)
-    E   = p0 * N_w                            expected flags at this week's volume
-    phi = max(1, sum((O_b - p0 N_b)^2 / (p0 N_b)) / (B - 1))   over-dispersion (Pearson)
-    Var = phi * E * (1 + N_w / sum(N_b))      Poisson noise of this week and of p0
-    z   = (O_w - E) / sqrt(Var)
-
-and a spike is z >= alerts.spike_z with O_w >= alerts.min_count. Only baseline weeks
-with assessed posts and without a collection gap count (B of them); fewer than two gives
-no test. A collection gap (store/health.py: a source far below its own baseline, or not
-crawled) makes a quiet week look calm, so a gap week never enters a baseline (for the
-source dimension: a week with a gap in that source), and its rows carry the names of the
-sources with a gap (`TrendRow.gap`) so that a fall there is not read as less hostility.
-Scaling by this week's volume keeps a busier week from reading as a spike; the
-dispersion factor keeps bursty series (an election week) from alerting on ordinary
-swings; the second term of the variance accounts for the baseline itself being an
-estimate; the half-count keeps a first-ever flag measurable without dividing by zero. The "baseline band" on the
-charts is E +/- spike_z * sqrt(Var), as a rate: the range the test accepts.
+The spike test on these series, the trend rows and the other statistics of the report
+live beside the report code (reports/stats.py, reports/trends.py).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from cohesion.store import rollups
 from cohesion.store.effective import effective_labels, effective_tags, flag_sum
-from cohesion.store.health import collector_health, gap_weeks
-from cohesion.store.models import LABELS, Author, Classification, Post, Source, TrendWeeklyPosts
-from cohesion.store.posts import week_start
+from cohesion.store.health import BASELINE_WEEKS, collector_health, gap_weeks
+from cohesion.store.models import Author, Classification, Post, Source, TrendWeeklyPosts
+from cohesion.taxonomy import LABELS
+from cohesion.weeks import weeks_between
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-BASELINE_WEEKS = 4
 DIMENSIONS: tuple[str, ...] = ("label", "target", "narrative", "threat_target", "source")
 Dimension = Literal["label", "target", "narrative", "threat_target", "source"]
 ANY_LABEL = "any"
-_WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
 # --- weeks -------------------------------------------------------------------------
 
 
-def parse_week(text: str) -> date:
-    """'2026-W47' -> the Monday of that ISO week."""
-    match = _WEEK_RE.match(text.strip())
-    if not match:
-        raise ValueError(f"week {text!r} is not an ISO week like 2026-W47")
-    try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise ValueError(f"week {text!r} does not exist") from None
-
-
-def week_label(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def last_complete_week(now: datetime, tz: ZoneInfo | str) -> date:
-    """Monday of the last ISO week that has ended in the locality's time zone."""
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    return week_start(now, zone) - timedelta(weeks=1)
-
-
-def week_range(last: date, weeks: int) -> list[date]:
-    return [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-
-
 # --- the spike test ----------------------------------------------------------------
 
 
-@dataclass(slots=True, frozen=True)
-class SpikeTest:
-    observed: int
-    posts: int
-    baseline_flagged: int
-    baseline_posts: int
-    baseline_weeks: int
-    expected: float | None = None
-    dispersion: float | None = None
-    variance: float | None = None
-    z: float | None = None
-    spike: bool = False
-
-    @property
-    def rate(self) -> float | None:
-        return per_thousand(self.observed, self.posts)
-
-    @property
-    def baseline_rate(self) -> float | None:
-        return per_thousand(self.baseline_flagged, self.baseline_posts)
-
-    def band(self, z: float) -> tuple[float, float] | None:
-        """The rates (per 1,000) within which the test finds no spike at threshold z."""
-        if self.expected is None or self.variance is None or not self.posts:
-            return None
-        half = z * math.sqrt(self.variance)
-        scale = 1000 / self.posts
-        return max(0.0, (self.expected - half) * scale), (self.expected + half) * scale
-
-
-def per_thousand(count: int, posts: int) -> float | None:
-    return count * 1000 / posts if posts else None
-
-
-def spike_test(
-    observed: int,
-    posts: int,
-    baseline: Sequence[tuple[int, int]],
-    spike_z: float,
-    min_count: int,
-) -> SpikeTest:
-    """The quasi-Poisson test of the module docstring; baseline is [(flagged, posts)]."""
-    weeks = [(o, n) for o, n in baseline if n > 0]
-    base_flagged = sum(o for o, _ in weeks)
-    base_posts = sum(n for _, n in weeks)
-    result = SpikeTest(observed, posts, base_flagged, base_posts, len(weeks))
-    if len(weeks) < 2 or posts <= 0:
-        return result
-    p0 = (base_flagged if base_flagged else 0.5) / base_posts
-    pearson = sum((o - p0 * n) ** 2 / (p0 * n) for o, n in weeks)
-    dispersion = max(1.0, pearson / (len(weeks) - 1))
-    expected = p0 * posts
-    variance = dispersion * expected * (1 + posts / base_posts)
-    z = (observed - expected) / math.sqrt(variance)
-    return SpikeTest(
-        observed,
-        posts,
-        base_flagged,
-        base_posts,
-        len(weeks),
-        expected,
-        dispersion,
-        variance,
-        z,
-        spike=z >= spike_z and observed >= min_count,
-    )
-
-
 # --- weekly series -----------------------------------------------------------------
-
-
-@dataclass(slots=True, frozen=True)
-class TrendRow:
-    week_start: date
-    dimension: str
-    key: str
-    flagged: int
-    posts: int
-    test: SpikeTest
-    gap: tuple[str, ...] = ()  # sources with a collection gap this week (see module doc)
-
-    @property
-    def week(self) -> str:
-        return week_label(self.week_start)
-
-    @property
-    def rate(self) -> float | None:
-        return per_thousand(self.flagged, self.posts)
-
-    def as_dict(self) -> dict[str, Any]:
-        t = self.test
-        return {
-            "week": self.week,
-            "week_start": self.week_start.isoformat(),
-            "dimension": self.dimension,
-            "key": self.key,
-            "posts": self.posts,
-            "flagged": self.flagged,
-            "rate_per_1000": _round(self.rate),
-            "baseline_rate_per_1000": _round(t.baseline_rate),
-            "expected": _round(t.expected),
-            "z": _round(t.z),
-            "spike": t.spike,
-            "collection_gap": ";".join(self.gap),
-        }
-
-
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 @dataclass(slots=True)
@@ -240,7 +85,7 @@ def label_series(
     """
     if not direct and rollups.ensure(session, model_id, first, last):
         assert model_id is not None
-        series = Series("label", _weeks(first, last), [*LABELS, ANY_LABEL])
+        series = Series("label", weeks_between(first, last), [*LABELS, ANY_LABEL])
         for week, key, flagged in rollups.weekly_counts(session, model_id, "label", first, last):
             series.flagged[(week, key)] = flagged
         _fill_posts(series, rollups.weekly_assessed(session, model_id, first, last))
@@ -252,7 +97,7 @@ def label_series(
         flag_sum(e),
         *(flag_sum(e, label) for label in LABELS),
     ).group_by(e.c.week_start)
-    series = Series("label", _weeks(first, last), [*LABELS, ANY_LABEL])
+    series = Series("label", weeks_between(first, last), [*LABELS, ANY_LABEL])
     for week, assessed, flagged, *per_label in session.execute(query):
         for key, count in zip((*LABELS, ANY_LABEL), (*per_label, flagged), strict=True):
             series.flagged[(week, key)] = int(count or 0)
@@ -274,7 +119,7 @@ def tag_series(
     if not direct and rollups.ensure(session, model_id, first, last):
         assert model_id is not None
         rolled = rollups.weekly_counts(session, model_id, kind, first, last)
-        series = Series(kind, _weeks(first, last), sorted({key for _, key, _ in rolled}))
+        series = Series(kind, weeks_between(first, last), sorted({key for _, key, _ in rolled}))
         for week, key, flagged in rolled:
             series.flagged[(week, key)] = flagged
         _fill_posts(series, rollups.weekly_assessed(session, model_id, first, last))
@@ -294,7 +139,7 @@ def tag_series(
         ).all()
     )
     keys = sorted({value for _, value, _ in rows})
-    series = Series(kind, _weeks(first, last), keys)
+    series = Series(kind, weeks_between(first, last), keys)
     for week, value, count in rows:
         series.flagged[(week, value)] = int(count)
     _fill_posts(series, {week: int(n or 0) for week, n in assessed.items()})
@@ -356,7 +201,7 @@ def source_series(
     session: Session, model_id: int | None, first: date, last: date, *, direct: bool = False
 ) -> Series:
     rows = source_weeks(session, model_id, first, last, direct=direct)
-    series = Series("source", _weeks(first, last), sorted({r.source for r in rows}))
+    series = Series("source", weeks_between(first, last), sorted({r.source for r in rows}))
     for row in rows:
         series.flagged[(row.week_start, row.source)] = row.flagged
         series.posts[(row.week_start, row.source)] = row.assessed
@@ -381,47 +226,6 @@ def series_for(
     raise ValueError(f"unknown dimension {by!r} (choose from {', '.join(DIMENSIONS)})")
 
 
-def trend_rows(
-    session: Session,
-    model_id: int | None,
-    by: str,
-    weeks: Sequence[date],
-    spike_z: float,
-    min_count: int,
-    gaps: Mapping[date, Sequence[str]] | None = None,
-    *,
-    direct: bool = False,
-) -> list[TrendRow]:
-    """One row per (week, key) over `weeks`, each with its spike test.
-
-    `gaps` (week start -> sources with a collection gap, see `collection_gaps`) keeps
-    gap weeks out of the baselines and marks the rows of gap weeks. `direct`: count
-    from the effective labels rather than the rollup (see `label_series`).
-    """
-    if not weeks:
-        return []
-    first, last = min(weeks), max(weeks)
-    first -= timedelta(weeks=BASELINE_WEEKS)
-    series = series_for(session, model_id, by, first, last, direct=direct)
-    gaps = gaps or {}
-
-    def gap(week: date, key: str) -> tuple[str, ...]:
-        sources = tuple(sorted(gaps.get(week, ())))
-        if by == "source":
-            return (key,) if key in sources else ()
-        return sources
-
-    rows = []
-    for week in sorted(weeks):
-        for key in series.keys:
-            flagged, posts = series.get(week, key)
-            before = [week - timedelta(weeks=n) for n in range(BASELINE_WEEKS, 0, -1)]
-            baseline = [series.get(b, key) for b in before if not gap(b, key)]
-            test = spike_test(flagged, posts, baseline, spike_z, min_count)
-            rows.append(TrendRow(week, by, key, flagged, posts, test, gap(week, key)))
-    return rows
-
-
 def collection_gaps(
     session: Session, weeks: Sequence[date], tz: ZoneInfo | str
 ) -> dict[date, list[str]]:
@@ -429,12 +233,7 @@ def collection_gaps(
     if not weeks:
         return {}
     first = min(weeks) - timedelta(weeks=BASELINE_WEEKS)
-    return gap_weeks(collector_health(session, _weeks(first, max(weeks)), tz))
-
-
-def _weeks(first: date, last: date) -> list[date]:
-    count = (last - first).days // 7 + 1
-    return [first + timedelta(weeks=n) for n in range(max(count, 0))]
+    return gap_weeks(collector_health(session, weeks_between(first, max(weeks)), tz))
 
 
 def _assessed(series: Series) -> dict[date, int]:
@@ -462,55 +261,11 @@ def top_places(
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-@dataclass(slots=True, frozen=True)
-class Concentration:
-    """How concentrated the week's flagged posts are among pseudonymous accounts.
-
-    Computed over the accounts with at least one flagged post that week ("flagging
-    accounts"); posts without a known author are left out and counted separately.
-    """
-
-    flagged_posts: int
-    flagging_accounts: int
-    active_accounts: int
-    top1pct_accounts: int
-    top1pct_share: float | None
-    top10_share: float | None
-    gini: float | None
-    unattributed_posts: int
-    counts: tuple[int, ...] = ()
-
-
-def gini(values: Iterable[int]) -> float | None:
-    """Gini coefficient of non-negative counts (0 = equal, towards 1 = one holds all)."""
-    ordered = sorted(values)
-    n, total = len(ordered), sum(ordered)
-    if n == 0 or total == 0:
-        return None
-    weighted = sum(rank * value for rank, value in enumerate(ordered, start=1))
-    return 2 * weighted / (n * total) - (n + 1) / n
-
-
-def concentration_of(
-    counts: Sequence[int], active_accounts: int, unattributed: int
-) -> Concentration:
-    ordered = sorted((c for c in counts if c > 0), reverse=True)
-    total = sum(ordered)
-    top1 = math.ceil(len(ordered) / 100) if ordered else 0
-    return Concentration(
-        flagged_posts=total,
-        flagging_accounts=len(ordered),
-        active_accounts=active_accounts,
-        top1pct_accounts=top1,
-        top1pct_share=sum(ordered[:top1]) / total if total else None,
-        top10_share=sum(ordered[:10]) / total if total else None,
-        gini=gini(ordered),
-        unattributed_posts=unattributed,
-        counts=tuple(ordered),
-    )
-
-
-def concentration(session: Session, model_id: int | None, week: date) -> Concentration:
+def flagged_per_author(
+    session: Session, model_id: int | None, week: date
+) -> tuple[list[int], int, int]:
+    """The week's flagged posts per pseudonymous account (one count per account that
+    posted that week), the number of those accounts, and flagged posts without one."""
     e = effective_labels(_dialect(session), model_id, week, week)
     # Summed here rather than with GROUP BY author_id: grouping tempts SQLite into
     # walking the whole author index instead of the one week's posts.
@@ -521,7 +276,7 @@ def concentration(session: Session, model_id: int | None, week: date) -> Concent
             unattributed += flagged
         else:
             per_author[author_id] += flagged
-    return concentration_of(list(per_author.values()), len(per_author), unattributed)
+    return list(per_author.values()), len(per_author), unattributed
 
 
 def flagged_texts(
@@ -536,14 +291,6 @@ def flagged_texts(
         .order_by(Post.id)
     )
     return [(week, text) for week, text in session.execute(query)]
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(slots=True, frozen=True)

@@ -154,6 +154,12 @@ class CrawlContext:
     progress: Callable[[CrawlCounts], None] | None = None
     store_failed: bool = False
     cursor_saved: bool = False
+    # The crawl_runs row (crawlers/lifecycle.py): who runs the crawl, the row's id once
+    # the spider opened, its final status, and what to release when the spider closes.
+    runner: str = "local"
+    run_id: int | None = None
+    status: str | None = None
+    on_close: Callable[[], None] | None = None
 
 
 class CohesionSpider(scrapy.Spider):

@@ -8,8 +8,8 @@ from cohesion.review import calibration
 from cohesion.review.context import app_context, db
 from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
-from cohesion.store.models import LABELS
 from cohesion.store.status import active_model
+from cohesion.taxonomy import LABELS
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 

@@ -18,10 +18,11 @@ from cohesion.review.routes.calibration import window_of
 from cohesion.review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
 from cohesion.review.security import Actor, Viewer
 from cohesion.store import decisions, review_queries
-from cohesion.store.models import LABELS, REVIEW_DECISIONS
+from cohesion.store.models import REVIEW_DECISIONS
 from cohesion.store.review_queries import ReviewInputError
 from cohesion.store.status import active_model
 from cohesion.store.users import UserInfo
+from cohesion.taxonomy import LABELS
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData

@@ -13,10 +13,10 @@ from cohesion.review.context import client_ip, db
 from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
 from cohesion.store import audit, decisions, review_queries
-from cohesion.store.models import LABELS
 from cohesion.store.review_queries import STATUSES, QueueFilters, ReviewInputError
 from cohesion.store.status import active_model
 from cohesion.store.users import UserInfo
+from cohesion.taxonomy import LABELS
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 

@@ -76,9 +76,11 @@ CREDENTIAL_VARIABLES = (
 )
 
 
-@pytest.fixture
-def crawl_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test pseudonym key and no platform credentials (crawl children inherit it)."""
+def isolate_crawl_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test pseudonym key and no platform credentials (crawl children inherit it).
+
+    Applied to every crawler test by tests/crawlers/conftest.py, and to the Scrapyd
+    tests by theirs."""
     monkeypatch.setenv("COHESION_PSEUDONYM_KEY", TEST_KEY)
     for name in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)

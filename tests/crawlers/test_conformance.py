@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs
-from cohesion.jobs import sync_sources
+from cohesion.runtime import sync_sources
 from cohesion.store.engine import make_engine, make_session_factory, session_scope
 from cohesion.store.runs import get_source, save_cursor
 

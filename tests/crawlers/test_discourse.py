@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.crawlers.crawl_helpers_b import crawl, fixture_text, marlow_settings
-from tests.crawlers.helpers import crawl_env, pseudonym, source_state, stored_posts
+from tests.crawlers.helpers import pseudonym, source_state, stored_posts
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures(crawl_env.__name__)
 
 SITE = "https://forum.marlowcounty.example"
 HOST = "forum.marlowcounty.example"

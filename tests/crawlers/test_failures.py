@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cohesion.crawlers.middlewares import retry_after_seconds
 from cohesion.crawlers.run import CrawlJob, SourceSummary, crawl_jobs, crawl_sources
 from cohesion.crawlers.settings import scrapy_settings
+from cohesion.retry import retry_after_seconds
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,15 +22,12 @@ from cryptography.x509.oid import NameOID
 
 from tests.crawlers.helpers import (
     FAST,
-    crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,
     make_settings,
     source_state,
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures("crawl_env")
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 P1 = fixture_bytes("mastodon", "tag_marlowcounty_p1.json")

@@ -14,10 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.crawlers.crawl_helpers_b import crawl, fixture_text, marlow_settings
-from tests.crawlers.helpers import crawl_env, pseudonym, source_state, stored_posts
+from tests.crawlers.helpers import pseudonym, source_state, stored_posts
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures(crawl_env.__name__)
 
 T = 1700000000  # 2023-11-14 22:13:20 UTC
 SITE = "https://boards.4chan.org/pol/thread"

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from cohesion.crawlers.run import crawl_sources
 
 from tests.crawlers.helpers import (
     FAST,
-    crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,
     make_settings,
     pseudonym,
@@ -18,8 +16,6 @@ from tests.crawlers.helpers import (
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures("crawl_env")
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 TAG = "/api/v1/timelines/tag/marlowcounty"

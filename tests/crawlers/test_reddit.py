@@ -11,7 +11,6 @@ from cohesion.crawlers.run import crawl_sources
 
 from tests.crawlers.helpers import (
     FAST,
-    crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,
     make_settings,
     pseudonym,
@@ -19,8 +18,6 @@ from tests.crawlers.helpers import (
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures("crawl_env")
 
 JSON = {"Content-Type": "application/json; charset=UTF-8"}
 NEW = "/r/marlowcounty/new.json"

@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.crawlers.crawl_helpers_b import crawl, fixture_text, marlow_settings
-from tests.crawlers.helpers import crawl_env, pseudonym, source_state, stored_posts
+from tests.crawlers.helpers import pseudonym, source_state, stored_posts
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures(crawl_env.__name__)
 
 GAZETTE = "https://marlowgazette.example"
 VOICE = "https://quilllakevoice.example"

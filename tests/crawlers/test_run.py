@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from cohesion.cli import app
 from cohesion.crawlers.run import crawl_sources
 from typer.testing import CliRunner
 
 from tests.crawlers.helpers import (
-    crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,
     make_settings,
     source_state,
 )
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures("crawl_env")
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 TAG = "/api/v1/timelines/tag/marlowcounty?limit=40"

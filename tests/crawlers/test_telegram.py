@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from cohesion.crawlers.run import crawl_sources
 from cohesion.crawlers.spiders.telegram import parse_count
 
 from tests.crawlers.helpers import (
     FAST,
-    crawl_env,  # noqa: F401  (fixture)
     fixture_bytes,
     make_settings,
     pseudonym,
@@ -19,8 +17,6 @@ from tests.crawlers.helpers import (
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
-
-pytestmark = pytest.mark.usefixtures("crawl_env")
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from cohesion.demo import corpus as corpus_module
 from cohesion.demo.corpus import PLATFORMS, WEEKS, generate, last_complete_week
-from cohesion.demo.pools import LABELS, PoolError, fill, parse_pool
+from cohesion.demo.pools import PoolError, fill, parse_pool
 from cohesion.demo.vocab import LOUD_ACCOUNTS
+from cohesion.taxonomy import LABELS
 
 TODAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

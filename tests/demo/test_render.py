@@ -20,7 +20,7 @@ from cohesion.crawlers.spiders.base import CrawlContext, get_spider_class
 from cohesion.demo.corpus import PLATFORMS, SOURCE_NAMES, DemoCorpus, generate
 from cohesion.demo.server import DemoServer
 from cohesion.demo.settings import DEMO_CREDENTIALS, SCRAPY_OVERRIDES, demo_settings, write_config
-from cohesion.jobs import init_project
+from cohesion.jobs.setup import init_project
 from cohesion.store.engine import make_engine, make_session_factory, session_scope
 from cohesion.store.models import Post
 from sqlalchemy import select

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from cohesion.config import AlertSettings
+from cohesion.reports import trends as report_trends
 from cohesion.reports.alerts import Webhook, alert_spikes, alert_threats
-from cohesion.store import trends
 from cohesion.store.engine import session_scope
 from cohesion.store.models import AuditLog
 from sqlalchemy import func, select
@@ -42,6 +42,15 @@ def test_retries_with_backoff_and_retry_after(hook: Hook) -> None:
     # Backoff doubles (0.01, 0.02, 0.04); a 429's Retry-After replaces its delay.
     assert sleeps == [0.01, 2.0, 0.04]
     assert hook.bodies == [{"text": "hello"}] * 4
+
+
+def test_retry_after_as_an_http_date_without_a_zone_is_honoured(hook: Hook) -> None:
+    """`-0000` parses as a naive datetime; it used to raise TypeError and drop the alert."""
+    hook.script = [(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 -0000"}), (200, {})]
+    sleeps: list[float] = []
+    result = webhook(hook.url, sleeps).send({"text": "hello"})
+    assert result.sent and result.attempts == 2
+    assert sleeps == [0.0]  # a date in the past: try again at once
 
 
 def test_gives_up_without_raising(hook: Hook) -> None:
@@ -134,7 +143,7 @@ def test_old_threats_do_not_alert(sessions: sessionmaker[Session], hook: Hook) -
 def test_spike_alert_once(sessions: sessionmaker[Session], hook: Hook) -> None:
     data = ds.build(sessions)
     with session_scope(sessions) as session:
-        rows = trends.trend_rows(session, data.model_id, "label", [ds.WEEK], 3.0, 5)
+        rows = report_trends.trend_rows(session, data.model_id, "label", [ds.WEEK], 3.0, 5)
     spikes = [row for row in rows if row.test.spike]
     assert [row.key for row in spikes] == ["hate", "any"]
     settings = _settings(hook.url)

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cohesion import weeks as isoweeks
 from cohesion.cli import app
 from cohesion.config import Settings
 from cohesion.reports.render import write_report
 from cohesion.reports.weekly import build_weekly_report
-from cohesion.store import trends
 from cohesion.store.engine import session_scope
 from cohesion.store.models import Review
 from cohesion.store.officials import officials_weeks
@@ -272,7 +272,7 @@ def test_without_a_model_precision_is_not_measured(
         report = build_weekly_report(session, settings(), W47, now=NOW)
     markdown = (write_report(report, tmp_path).out_dir / "report.md").read_text()
     assert markdown.count("not measured (no calibration reviews)") == 8  # summary + table
-    assert trends.week_label(W47) in markdown
+    assert isoweeks.week_label(W47) in markdown
 
 
 def test_status_and_trends_commands_show_the_gap(

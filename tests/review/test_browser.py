@@ -24,7 +24,8 @@ from cohesion.review.calibration import blind_decision
 from cohesion.store import calibration
 from cohesion.store.engine import make_engine, make_session_factory, session_scope
 from cohesion.store.migrate import upgrade
-from cohesion.store.models import LABELS, AuditLog, Classification, Review
+from cohesion.store.models import AuditLog, Classification, Review
+from cohesion.taxonomy import LABELS
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 import pytest
+from cohesion.reports import calibration as report_calibration
 from cohesion.review.calibration import (
     Window,
     blind_decision,
@@ -120,7 +121,7 @@ def test_answers_are_recorded_with_queue_calibration_and_measure_precision(
         audit = [a for a in session.scalars(select(AuditLog)) if a.action.startswith("review.")]
         estimates = {
             (e.week_start, e.label): e
-            for e in calibration.estimates(session, world.model_id, [WEEK1, WEEK2])
+            for e in report_calibration.estimates(session, world.model_id, [WEEK1, WEEK2])
         }
     assert [(r.post_id, r.decision) for r in reviews] == [
         (ids["t3_threat"], "confirm"),
@@ -159,7 +160,7 @@ def test_priority_queue_decisions_are_not_calibration(
         assert response.status_code == 303
     with session_scope(sessions) as session:
         assert {r.queue for r in session.scalars(select(Review))} == {"priority"}
-        estimates = calibration.estimates(session, world.model_id, [WEEK1])
+        estimates = report_calibration.estimates(session, world.model_id, [WEEK1])
     assert all(e.flagged_reviewed == 0 and e.unflagged_reviewed == 0 for e in estimates)
     rows = {int(p) for _, p in ROW.findall(analyst.get(f"/calibration?{BACK}").text)}
     assert {ids["t3_threat"], ids["t3_dox"]} <= rows  # still to review for calibration

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from cohesion.cli import app
 from cohesion.config import Settings
-from cohesion.jobs import Runtime, retrain_from_reviews, review_app, review_examples_as_records
+from cohesion.jobs.review import retrain_from_reviews, review_app, review_examples_as_records
 from cohesion.review.retrain import TrainedModel
+from cohesion.runtime import Runtime
 from cohesion.store import decisions, users
 from cohesion.store.engine import session_scope
 from sqlalchemy.orm import Session, sessionmaker

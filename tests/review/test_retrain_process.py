@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from cohesion.config import Settings
-from cohesion.jobs import Runtime, retrain_in_child_process
+from cohesion.jobs.review import retrain_in_child_process
 from cohesion.review.app import create_app
 from cohesion.review.retrain import ProcessRetrain, RetrainError, RetrainManager, TrainedModel
+from cohesion.runtime import Runtime
 from cohesion.store.engine import make_engine, make_session_factory
 from cohesion.store.migrate import upgrade
 from sqlalchemy import Engine
@@ -171,7 +172,7 @@ def test_the_apps_shutdown_kills_a_running_child() -> None:
 
 def test_the_child_exits_when_the_app_dies() -> None:
     """The child watches its stdin: a crashed or killed app leaves no training orphan."""
-    code = "import time\nfrom cohesion import cli\ncli._exit_when_stdin_closes()\nprint('ready', flush=True)\n"
+    code = "import time\nfrom cohesion.review import retrain_protocol as p\np.exit_when_parent_goes()\nprint('ready', flush=True)\n"
     child = subprocess.Popen(
         _python(code + "time.sleep(120)\n"),
         stdin=subprocess.PIPE,

@@ -31,14 +31,18 @@ from tests.crawlers.helpers import (
     FAST,
     PLACES,
     TEST_KEY,
-    crawl_env,  # noqa: F401  (fixture)
+    isolate_crawl_environment,
     make_settings,
     source_state,
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer
 
-pytestmark = pytest.mark.usefixtures("crawl_env")
+
+@pytest.fixture(autouse=True)
+def crawl_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_crawl_environment(monkeypatch)
+
 
 CREDENTIALS = {
     "COHESION_REDDIT_CLIENT_ID": "app-id",

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 import pytest
-from cohesion import jobs
+from cohesion.jobs import classify as classify_job
 from cohesion.store.claims import claim_batch, is_retryable
 from cohesion.store.classifications import (
     ClassificationRecord,
@@ -122,7 +122,7 @@ def test_the_worker_runs_a_deadlocked_transaction_again(pg_engine: Engine) -> No
         return int(session.execute(text("SELECT count(*) FROM posts")).scalar_one())
 
     runtime: Any = _Runtime(pg_engine)
-    assert jobs._retrying(runtime, work) == 2
+    assert classify_job._retrying(runtime, work) == 2
     assert len(calls) == 3
 
 
@@ -136,7 +136,7 @@ def test_the_worker_gives_up_after_its_attempts_and_on_other_errors(pg_engine: E
         raise deadlock
 
     with pytest.raises(OperationalError):
-        jobs._retrying(runtime, always_deadlocked, attempts=3)
+        classify_job._retrying(runtime, always_deadlocked, attempts=3)
     assert len(calls) == 3
 
     calls.clear()
@@ -146,5 +146,5 @@ def test_the_worker_gives_up_after_its_attempts_and_on_other_errors(pg_engine: E
         session.execute(text("SELECT * FROM no_such_table"))
 
     with pytest.raises(DBAPIError):
-        jobs._retrying(runtime, broken)
+        classify_job._retrying(runtime, broken)
     assert len(calls) == 1  # not a conflict: no second try

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cohesion.config import Settings
-from cohesion.jobs import Runtime
+from cohesion.runtime import Runtime
 from cohesion.store.engine import make_engine
 from cohesion.store.migrate import upgrade
 

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 import time_machine
-from cohesion import jobs, scheduler
+from cohesion import scheduler
 from cohesion.cli import app
-from cohesion.jobs import Runtime
+from cohesion.jobs import classify as classify_job
+from cohesion.jobs import crawl as crawl_job
+from cohesion.runtime import Runtime
 from cohesion.store.classifications import (
     ClassificationRecord,
     register_model_version,
@@ -76,7 +78,7 @@ def test_run_now_failure_exits_non_zero(
     def broken(runtime: Runtime) -> None:
         raise OSError("source unreachable")
 
-    monkeypatch.setattr(jobs, "crawl_all", broken, raising=False)
+    monkeypatch.setattr(crawl_job, "crawl_all", broken)
     result = CliRunner().invoke(
         app, ["--config", str(config_file), "schedule", "--run-now", "crawl"]
     )
@@ -130,8 +132,8 @@ def test_nightly_crawls_then_classifies_then_alerts(
             save_classifications(session, model.id, [record])
         return {"classified": 1}
 
-    monkeypatch.setattr(jobs, "crawl_all", crawl_all, raising=False)
-    monkeypatch.setattr(jobs, "classify_stored", classify_stored)
+    monkeypatch.setattr(crawl_job, "crawl_all", crawl_all)
+    monkeypatch.setattr(classify_job, "classify_stored", classify_stored)
     try:
         detail = scheduler.run_job(runtime, "nightly")
     finally:
@@ -152,8 +154,8 @@ def test_nightly_classifies_even_when_the_crawl_fails(
     def crawl_all(rt: Runtime) -> None:
         raise RuntimeError("reddit down")
 
-    monkeypatch.setattr(jobs, "crawl_all", crawl_all, raising=False)
-    monkeypatch.setattr(jobs, "classify_stored", lambda rt: calls.append("classify") or {})
+    monkeypatch.setattr(crawl_job, "crawl_all", crawl_all)
+    monkeypatch.setattr(classify_job, "classify_stored", lambda rt: calls.append("classify") or {})
     with pytest.raises(RuntimeError, match="crawl: RuntimeError: reddit down"):
         scheduler.run_job(runtime, "nightly")
     assert calls == ["classify"]
@@ -216,9 +218,42 @@ def _set_next_run(runtime: Runtime, job_id: str, when: datetime) -> None:
         )
 
 
+def _store_as_an_older_version_did(runtime: Runtime, job_id: str) -> None:
+    """Rewrite a stored job's function as versions before the `cohesion` package did."""
+    with runtime.engine.begin() as connection:
+        state = connection.execute(
+            text("SELECT job_state FROM apscheduler_jobs WHERE id = :id"), {"id": job_id}
+        ).scalar_one()
+        job = pickle.loads(state)  # our own test row, written by APScheduler
+        job["func"] = "scheduler:scheduled_job"
+        connection.execute(
+            text("UPDATE apscheduler_jobs SET job_state = :s WHERE id = :id"),
+            {"s": pickle.dumps(job), "id": job_id},
+        )
+
+
+def test_jobs_stored_by_an_older_version_keep_their_due_run(runtime: Runtime) -> None:
+    with time_machine.travel(QUIET_WEDNESDAY, tick=True):
+        sched = scheduler.Scheduler(runtime)
+        sched.start()
+        sched.stop()
+        _set_next_run(runtime, "purge", utcnow() - timedelta(minutes=30))  # within the grace
+        _store_as_an_older_version_did(runtime, "purge")
+        sched = scheduler.Scheduler(runtime)  # upgrades the stored reference on start
+        sched.start()
+        try:
+            wait_for(lambda: job_runs(runtime, "purge"))  # the missed run still happened
+        finally:
+            sched.stop()
+    assert scheduler.upgrade_stored_job_refs(runtime.engine) == 0  # nothing old is left
+    with runtime.engine.connect() as connection:
+        states = connection.execute(text("SELECT job_state FROM apscheduler_jobs")).scalars()
+        assert {pickle.loads(s)["func"] for s in states} == {scheduler.JOB_REF}
+
+
 # A fake clock for the grace-time test: a Wednesday at 03:00 UTC, ticking. On the real
-# clock the test failed whenever the weekly report's own slot (Monday 07:15 in Chicago, 13:15 UTC, in the
-# test config) fell within the two-hour grace window before "now".
+# clock the test failed whenever the weekly report's own slot (Monday 07:15 in Chicago,
+# 13:15 UTC, in the test config) fell within the two-hour grace window before "now".
 QUIET_WEDNESDAY = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from cohesion.reports import calibration as report_calibration
+from cohesion.reports.stats import wilson_interval
 from cohesion.store import calibration
 from cohesion.store.classifications import (
     ClassificationRecord,
@@ -14,7 +16,6 @@ from cohesion.store.classifications import (
 from cohesion.store.engine import session_scope
 from cohesion.store.models import Review
 from cohesion.store.posts import PostRecord, upsert_posts
-from cohesion.store.trends import wilson_interval
 from sqlalchemy.orm import Session, sessionmaker
 
 WEEK = date(2026, 11, 16)
@@ -97,7 +98,7 @@ def test_precision_and_recall_use_calibration_reviews_only(
         for post_id in others:
             session.add(Review(post_id=post_id, decision="confirm", queue="priority"))
     with session_scope(sessions) as session:
-        estimates = calibration.estimates(session, week_of_posts, [WEEK])
+        estimates = report_calibration.estimates(session, week_of_posts, [WEEK])
         pending = calibration.pending(session, week_of_posts, [WEEK])
     hate = next(e for e in estimates if e.label == "hate")
     assert (hate.flagged_total, hate.unflagged_total) == (30, 50)
@@ -140,7 +141,9 @@ def test_an_escalation_with_labels_counts_those_labels(
         )
     with session_scope(sessions) as session:
         hate = next(
-            e for e in calibration.estimates(session, week_of_posts, [WEEK]) if e.label == "hate"
+            e
+            for e in report_calibration.estimates(session, week_of_posts, [WEEK])
+            if e.label == "hate"
         )
     assert (hate.flagged_reviewed, hate.true_positives) == (2, 1)
     assert (hate.unflagged_reviewed, hate.misses) == (1, 1)

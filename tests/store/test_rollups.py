@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cohesion import weeks as isoweeks
+from cohesion.reports import trends as report_trends
 from cohesion.store import decisions, rollups, trends
 from cohesion.store.classifications import (
     ClassificationRecord,
@@ -44,10 +46,10 @@ def _assert_same(sessions: sessionmaker[Session], model_id: int) -> dict[str, tr
                 direct = trends.series_for(session, model_id, by, first, last, direct=True)
                 assert rolled == direct, (by, first, last)
             read[by] = trends.series_for(session, model_id, by, FIRST, LAST)
-            shown = trends.week_range(W47, 5)
-            assert trends.trend_rows(session, model_id, by, shown, 3.0, 5) == trends.trend_rows(
-                session, model_id, by, shown, 3.0, 5, direct=True
-            )
+            shown = isoweeks.week_range(W47, 5)
+            assert report_trends.trend_rows(
+                session, model_id, by, shown, 3.0, 5
+            ) == report_trends.trend_rows(session, model_id, by, shown, 3.0, 5, direct=True)
         rolled_sources = trends.source_weeks(session, model_id, FIRST, LAST)
         assert rolled_sources == trends.source_weeks(session, model_id, FIRST, LAST, direct=True)
         assert rolled_sources  # the dataset has posts in these weeks
@@ -74,7 +76,7 @@ def test_rollup_series_equal_direct_series_through_changes(
     weeks = (LAST - FIRST).days // 7 + 1
     assert _built(sessions, data.model_id) == weeks
     with session_scope(sessions) as session:  # all built and clean: nothing to recompute
-        assert rollups.refresh(session, data.model_id, trends.week_range(LAST, weeks)) == 0
+        assert rollups.refresh(session, data.model_id, isoweeks.week_range(LAST, weeks)) == 0
 
     # A review: rejecting c0 (hate by the model) takes one hate flag off W47.
     from cohesion.store import users

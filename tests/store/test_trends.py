@@ -27,9 +27,12 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
+from cohesion import weeks as isoweeks
+from cohesion.reports import stats
+from cohesion.reports import trends as report_trends
+from cohesion.reports.terms import count_terms, rising_terms, tokenise
 from cohesion.store import trends
 from cohesion.store.engine import session_scope
-from cohesion.store.terms import count_terms, rising_terms, tokenise
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.reports import dataset as ds
@@ -43,22 +46,22 @@ def data(sessions: sessionmaker[Session]) -> ds.Dataset:
 
 
 def test_week_parsing_and_labels() -> None:
-    assert trends.parse_week("2026-W47") == date(2026, 11, 16)
-    assert trends.parse_week("2026w01") == date(2025, 12, 29)
-    assert trends.week_label(date(2026, 11, 16)) == "2026-W47"
+    assert isoweeks.parse_week("2026-W47") == date(2026, 11, 16)
+    assert isoweeks.parse_week("2026w01") == date(2025, 12, 29)
+    assert isoweeks.week_label(date(2026, 11, 16)) == "2026-W47"
     with pytest.raises(ValueError, match="ISO week"):
-        trends.parse_week("2026-11-16")
+        isoweeks.parse_week("2026-11-16")
     with pytest.raises(ValueError, match="does not exist"):
-        trends.parse_week("2026-W60")
+        isoweeks.parse_week("2026-W60")
     # Monday 03:00 UTC is still Sunday in Chicago: the last complete week is W46.
-    assert trends.last_complete_week(datetime(2026, 11, 23, 3, tzinfo=UTC), ds.TZ) == date(
+    assert isoweeks.last_complete_week(datetime(2026, 11, 23, 3, tzinfo=UTC), ds.TZ) == date(
         2026, 11, 9
     )
-    assert trends.last_complete_week(datetime(2026, 11, 23, 7, tzinfo=UTC), ds.TZ) == W47
+    assert isoweeks.last_complete_week(datetime(2026, 11, 23, 7, tzinfo=UTC), ds.TZ) == W47
 
 
-def _rows(session: Session, model_id: int | None, by: str) -> dict[str, trends.TrendRow]:
-    rows = trends.trend_rows(session, model_id, by, [W47], spike_z=3.0, min_count=5)
+def _rows(session: Session, model_id: int | None, by: str) -> dict[str, report_trends.TrendRow]:
+    rows = report_trends.trend_rows(session, model_id, by, [W47], spike_z=3.0, min_count=5)
     return {row.key: row for row in rows}
 
 
@@ -132,7 +135,7 @@ def test_targets_narratives_and_sources(sessions: sessionmaker[Session], data: d
 def test_places_and_concentration(sessions: sessionmaker[Session], data: ds.Dataset) -> None:
     with session_scope(sessions) as session:
         places = trends.top_places(session, data.model_id, W47)
-        conc = trends.concentration(session, data.model_id, W47)
+        conc = stats.concentration_of(*trends.flagged_per_author(session, data.model_id, W47))
     assert places == [("Olathe", 3), ("Lenexa", 2)]
     assert conc.flagged_posts == 13 and conc.flagging_accounts == 7
     assert conc.active_accounts == 15 and conc.unattributed_posts == 0
@@ -144,9 +147,9 @@ def test_places_and_concentration(sessions: sessionmaker[Session], data: ds.Data
 
 def test_wilson_interval_by_hand() -> None:
     # 2 of 3: centre (2/3 + z^2/6) / (1 + z^2/3), half-width z sqrt(2/27 + z^2/36) / (1 + z^2/3)
-    low, high = trends.wilson_interval(2, 3)
+    low, high = stats.wilson_interval(2, 3)
     assert low == pytest.approx(0.2077, abs=1e-4) and high == pytest.approx(0.9385, abs=1e-4)
-    assert trends.wilson_interval(0, 5)[0] == 0.0 and trends.wilson_interval(5, 5)[1] == 1.0
+    assert stats.wilson_interval(0, 5)[0] == 0.0 and stats.wilson_interval(5, 5)[1] == 1.0
 
 
 def test_without_a_model_nothing_is_flagged(sessions: sessionmaker[Session]) -> None:
@@ -190,14 +193,14 @@ def test_tokenise_drops_handles_links_and_stopwords() -> None:
 
 
 def test_gini_and_spike_edge_cases() -> None:
-    assert trends.gini([]) is None
-    assert trends.gini([5, 5, 5]) == pytest.approx(0.0)
-    assert trends.gini([0, 0, 0, 10]) == pytest.approx(0.75)
-    one_week = trends.spike_test(10, 100, [(0, 0), (0, 0), (1, 50)], 3.0, 5)
+    assert stats.gini([]) is None
+    assert stats.gini([5, 5, 5]) == pytest.approx(0.0)
+    assert stats.gini([0, 0, 0, 10]) == pytest.approx(0.75)
+    one_week = stats.spike_test(10, 100, [(0, 0), (0, 0), (1, 50)], 3.0, 5)
     assert one_week.z is None and not one_week.spike
-    planted = trends.spike_test(40, 1000, [(10, 1000), (12, 1100), (9, 950), (11, 1000)], 3.0, 5)
+    planted = stats.spike_test(40, 1000, [(10, 1000), (12, 1100), (9, 950), (11, 1000)], 3.0, 5)
     assert planted.spike and planted.z is not None and planted.z > 6
-    busier = trends.spike_test(20, 2000, [(10, 1000), (12, 1100), (9, 950), (11, 1000)], 3.0, 5)
+    busier = stats.spike_test(20, 2000, [(10, 1000), (12, 1100), (9, 950), (11, 1000)], 3.0, 5)
     assert not busier.spike  # twice the flags at twice the volume is no spike
 
 
@@ -225,9 +228,9 @@ def test_a_gap_week_leaves_the_baseline(
     with session_scope(sessions) as session:
         gaps = trends.collection_gaps(session, [W47], ds.TZ)
         assert gaps == {ds.BASELINE[3]: ["news-rss"]}
-        rows = trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5, gaps)
-        naive = trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5)
-        sources = trends.trend_rows(session, silent.model_id, "source", [W47], 3.0, 5, gaps)
+        rows = report_trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5, gaps)
+        naive = report_trends.trend_rows(session, silent.model_id, "label", [W47], 3.0, 5)
+        sources = report_trends.trend_rows(session, silent.model_id, "source", [W47], 3.0, 5, gaps)
     by_key = {row.key: row for row in rows}
     hate = by_key["hate"].test
     assert (hate.baseline_flagged, hate.baseline_posts, hate.baseline_weeks) == (3, 60, 3)
@@ -247,8 +250,8 @@ def test_gap_week_rows_are_marked(sessions: sessionmaker[Session], silent: ds.Da
     week = ds.BASELINE[3]
     with session_scope(sessions) as session:
         gaps = trends.collection_gaps(session, [week], ds.TZ)
-        rows = trends.trend_rows(session, silent.model_id, "label", [week], 3.0, 5, gaps)
-        sources = trends.trend_rows(session, silent.model_id, "source", [week], 3.0, 5, gaps)
+        rows = report_trends.trend_rows(session, silent.model_id, "label", [week], 3.0, 5, gaps)
+        sources = report_trends.trend_rows(session, silent.model_id, "source", [week], 3.0, 5, gaps)
     anti = next(row for row in rows if row.key == "anti_government")
     # The fall from 4 flags to 0 is news-rss's silence, and the row says so.
     assert anti.flagged == 0 and anti.gap == ("news-rss",)

@@ -11,7 +11,8 @@ from cohesion.config import Settings, WatchlistEntry
 from cohesion.crawlers.pipelines import account_key, watchlist_accounts
 from cohesion.crawlers.spiders.bluesky import _did_of
 from cohesion.crawlers.spiders.mastodon import reply_to_handle
-from cohesion.jobs import Runtime, classify_stored
+from cohesion.jobs.classify import classify_stored
+from cohesion.runtime import Runtime
 from cohesion.store.engine import session_scope
 from cohesion.store.migrate import upgrade
 from cohesion.store.models import ClassificationTag
