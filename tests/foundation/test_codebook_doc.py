@@ -11,8 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cohesion.classify.prediction import LABELS
-from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
+from cohesion.taxonomy import GOVERNMENT_TARGETS, LABELS, NARRATIVES, TARGETS, THREAT_TARGETS
 
 CODEBOOK = Path(__file__).resolve().parents[2] / "docs" / "codebook.md"
 
