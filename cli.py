@@ -17,8 +17,10 @@ from cohesion.review import retrain_protocol as protocol
 from cohesion.store.engine import DatabaseError
 from cohesion.store.posts import InvalidPostError
 from cohesion.store.pseudonyms import PseudonymKeyError
+from cohesion.weeks import week_label
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 # Mistakes a user can make (bad config, unreachable database...): one line, no traceback.
@@ -684,6 +686,213 @@ def _trends_table(rows: list[Any], by: str) -> Table:
     for key, by_week in cells.items():
         table.add_row(key, *(by_week.get(week, "") for week in weeks))
     return table
+
+
+event_app = typer.Typer(
+    cls=CohesionGroup,
+    help="The local calendar: meetings, elections, community and national events.",
+    no_args_is_help=True,
+)
+app.add_typer(event_app, name="event")
+
+
+class EventKind(StrEnum):
+    meeting = "meeting"
+    election = "election"
+    community = "community"
+    national = "national"
+
+
+@event_app.command("add")
+def event_add(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="The day, YYYY-MM-DD.")],
+    title: Annotated[str, typer.Argument(help="What happens, e.g. 'Commission vote on X'.")],
+    kind: Annotated[EventKind, typer.Option(help="What kind of event.")] = EventKind.community,
+) -> None:
+    """Add an event to the calendar (stored and audited); the report names it beside a
+    spike that began within three days after it, and every chart marks it.
+    Example: `cohesion event add 2026-11-10 "Commission vote on the library policy" --kind meeting`
+    """
+    from datetime import date
+
+    from cohesion.jobs.events import add
+    from cohesion.runtime import Runtime
+
+    try:
+        when = date.fromisoformat(day.strip())
+    except ValueError:
+        _fail(ValueError(f"{day!r} is not a date like 2026-11-10"))
+    runtime = Runtime.open(_config(ctx))
+    try:
+        event = add(runtime, when, title, kind.value)
+    except ValueError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    console.print(f"added {event.kind} event on {event.day.isoformat()}: {event.title}",
+                  highlight=False)  # fmt: skip
+
+
+@event_app.command("list")
+def event_list(
+    ctx: typer.Context,
+    output: Annotated[
+        TrendFormat, typer.Option("--format", help="table, or csv/json for other tools.")
+    ] = TrendFormat.table,
+) -> None:
+    """List every event: those in the config file and those added with `event add`."""
+    from cohesion.jobs.events import every_event
+    from cohesion.runtime import Runtime
+
+    runtime = Runtime.open(_config(ctx))
+    try:
+        events = every_event(runtime)
+    finally:
+        runtime.close()
+    rows = [{"date": e.day.isoformat(), "kind": e.kind, "title": e.title, "origin": e.origin}
+            for e in events]  # fmt: skip
+    if output is TrendFormat.json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif output is TrendFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["date", "kind", "title", "origin"])
+        writer.writeheader()
+        writer.writerows(_csv_safe(row) for row in rows)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        table = Table(title=f"{len(rows)} event(s)")
+        for column in ("date", "kind", "title", "origin"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row["date"], row["kind"], row["title"], row["origin"])
+        console.print(table)
+
+
+@app.command("search")
+def search_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Words, "phrases", prefix*, OR, -exclude, ( ).')],
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Only this platform (repeatable).")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this ISO week (2026-W40) or date on.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this ISO week or date.")] = None,
+    label: Annotated[str | None, typer.Option(help="Only posts flagged with this label.")] = None,
+    narrative: Annotated[str | None, typer.Option(help="Only posts with this narrative.")] = None,
+    target: Annotated[str | None, typer.Option(help="Only hate against this target.")] = None,
+    place: Annotated[str | None, typer.Option(help="Only posts naming this place.")] = None,
+    watchlist: Annotated[
+        str | None, typer.Option(help="Only threats or doxxing naming this watchlist entry.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Posts to show.")] = 50,
+    show_timeline: Annotated[
+        bool,
+        typer.Option("--timeline", help="Matches per week and platform, per 1,000 posts too."),
+    ] = False,
+    output: Annotated[
+        TrendFormat, typer.Option("--format", help="table, or csv/json for other tools.")
+    ] = TrendFormat.table,
+) -> None:
+    """Search every collected post, flagged or not (newest first).
+
+    Words are stemmed ("voting" finds "vote"); "quotes" make a phrase, a trailing * a
+    prefix, OR either word, -word or NOT word leaves posts out, parentheses group.
+    Filters combine. Example: `cohesion search '"county clerk" (rigged OR fraud)'
+    --since 2026-W40 --platform reddit --timeline`
+    """
+    from cohesion.jobs.search import run_search
+    from cohesion.runtime import Runtime
+    from cohesion.store.search import parse_filters
+
+    try:
+        filters = parse_filters(
+            platforms=platform, sources=source, since=since, until=until, label=label,
+            narrative=narrative, target=target, place=place, watchlist=watchlist,
+        )  # fmt: skip
+    except ValueError as exc:
+        _fail(exc)
+    runtime = Runtime.open(_config(ctx))
+    try:
+        result = run_search(runtime, query, filters, limit=limit, with_timeline=show_timeline)
+    except ValueError as exc:  # SearchSyntaxError: the message says what to change
+        _fail(exc)
+    finally:
+        runtime.close()
+    _print_search(result, output, show_timeline)
+
+
+def _print_search(result: Any, output: TrendFormat, show_timeline: bool) -> None:
+    from cohesion.store.search import MARK_END, MARK_START
+
+    def plain(snippet: str) -> str:
+        return snippet.replace(MARK_START, "").replace(MARK_END, "")
+
+    posts = [
+        {
+            "post_id": hit.post_id,
+            "created_at": hit.created_at.isoformat(),
+            "platform": hit.platform,
+            "source": hit.source,
+            "url": hit.url,
+            "snippet": plain(hit.snippet),
+        }
+        for hit in result.page.hits
+    ]
+    points = [
+        {
+            "week": week_label(p.week_start),
+            "platform": p.platform,
+            "matches": p.matches,
+            "posts": p.posts,
+            "per_1000": None if p.per_thousand is None else round(p.per_thousand, 3),
+        }
+        for p in result.timeline
+    ]
+    if output is TrendFormat.json:
+        body: dict[str, Any] = {"query": result.query, "total": result.page.total, "posts": posts}
+        if show_timeline:
+            body["timeline"] = points
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    if output is TrendFormat.csv:
+        rows = points if show_timeline else posts
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["post_id"])
+        writer.writeheader()
+        writer.writerows(_csv_safe(row) for row in rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(title=f"{result.page.total} post(s) match {result.query!r}")
+    for column in ("id", "when", "platform", "source", "text"):
+        table.add_column(column, overflow="fold")
+    for hit in result.page.hits:
+        text = Text()
+        for n, part in enumerate(hit.snippet.replace(MARK_END, MARK_START).split(MARK_START)):
+            text.append(part, style="bold reverse" if n % 2 else "")
+        table.add_row(str(hit.post_id), f"{hit.created_at:%Y-%m-%d %H:%M}", hit.platform,
+                      hit.source or "", text)  # fmt: skip
+    console.print(table)
+    if show_timeline:
+        weekly = Table(title="Matches per week and platform (per 1,000 posts of that platform)")
+        for column in ("week", "platform", "matches", "posts", "per 1,000"):
+            weekly.add_column(column, justify="right" if column != "platform" else "left")
+        for p in points:
+            rate = "–" if p["per_1000"] is None else f"{p['per_1000']:.1f}"
+            weekly.add_row(p["week"], p["platform"], str(p["matches"]), str(p["posts"]), rate)
+        console.print(weekly)
+
+
+def _csv_safe(row: dict[str, Any]) -> dict[str, Any]:
+    from cohesion.csvsafe import spreadsheet_safe
+
+    return {key: spreadsheet_safe(value) if isinstance(value, str) else value
+            for key, value in row.items()}  # fmt: skip
 
 
 @app.command()

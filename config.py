@@ -13,6 +13,7 @@ Relative paths in the file are relative to the file's folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cohesion.taxonomy import EVENT_KINDS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "COHESION_CONFIG"
@@ -38,7 +40,7 @@ ENV_NOT_SETTINGS = {
 }
 
 # Sections that are lists of tables: set in the file, not from single variables.
-LIST_SECTIONS = {"sources", "watchlist"}
+LIST_SECTIONS = {"sources", "watchlist", "events"}
 
 PLATFORMS = ("reddit", "mastodon", "bluesky", "telegram", "fourchan", "rss", "discourse")
 
@@ -257,6 +259,41 @@ class WatchlistEntry(Section):
         return list(dict.fromkeys([self.name.strip(), *self.aliases]))
 
 
+# An event further ahead than this is a typo (2062 for 2026), not a plan.
+EVENT_HORIZON_DAYS = 2 * 366
+
+
+class EventEntry(Section):
+    """A dated local event the report and the charts show beside the weeks
+    (README "The local calendar")."""
+
+    date: dt.date = Field(..., description="The day of the event, YYYY-MM-DD")
+    title: str = Field(..., min_length=2, max_length=300, description="What happened")
+    kind: str = Field("community", description="meeting, election, community or national")
+
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if len(cleaned) < 2:
+            raise ValueError("the title needs at least two characters")
+        return cleaned
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in EVENT_KINDS:
+            raise ValueError(f"unknown kind {value!r} (choose from {', '.join(EVENT_KINDS)})")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _plausible(cls, value: dt.date) -> dt.date:
+        if value.year < 1990 or value > dt.date.today() + dt.timedelta(days=EVENT_HORIZON_DAYS):
+            raise ValueError(f"{value.isoformat()} is not a plausible date for an event")
+        return value
+
+
 class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     locality: LocalitySettings = Field(default_factory=LocalitySettings)
@@ -271,6 +308,7 @@ class Settings(Section):
     report: ReportSettings = Field(default_factory=ReportSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     watchlist: list[WatchlistEntry] = Field(default_factory=list)
+    events: list[EventEntry] = Field(default_factory=list)
 
     # Where the settings came from; not a setting.
     config_path: Path | None = Field(None, exclude=True)

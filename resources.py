@@ -27,7 +27,7 @@ def package_path(*parts: str) -> Path:
     if not isinstance(resource, Path):
         raise PackageDataError(
             f"cohesion's package data {'/'.join(parts)} is not on the file system "
-            f"({type(resource).__name__}); install the wheel unzipped"
+            f"({type(resource).__module__}.{type(resource).__name__}); install the wheel unzipped"
         )
     return resource
 

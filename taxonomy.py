@@ -41,3 +41,7 @@ THREAT_TARGETS: tuple[str, ...] = (
 GOVERNMENT_TARGETS: frozenset[str] = frozenset(
     {"official", "staff", "law_enforcement", "institution"}
 )
+
+# Kinds of the local calendar's events (docs/codebook.md is silent on them: they are
+# context for the analyst, not labels of posts).
+EVENT_KINDS: tuple[str, ...] = ("meeting", "election", "community", "national")

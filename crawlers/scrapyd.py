@@ -56,7 +56,15 @@ SETTINGS_MODULE = "cohesion.crawlers.scrapyd_settings"
 # What the egg carries: the part of the `cohesion` package a crawl runs (the rest of the
 # project stays on the hub). Paths are inside the installed package.
 EGG_PACKAGES = ("crawlers", "store")
-EGG_MODULES = ("__init__", "config", "resources", "runtime")
+# The package's own top-level modules go along (settings, runtime, taxonomy, weeks,
+# retry...), but not the faces: import-linter keeps the crawlers from needing them.
+FACES = frozenset({"cli", "scheduler", "__main__"})
+
+
+def egg_modules(root: Path) -> list[str]:
+    return sorted(p.stem for p in root.glob("*.py") if p.stem not in FACES)
+
+
 POLL_INTERVAL_S = 2.0
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 
@@ -144,7 +152,7 @@ def build_egg(out_dir: Path, package_root: Path | None = None) -> Path:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         for sub in EGG_PACKAGES:
             shutil.copytree(root / sub, package / sub, ignore=ignore)
-        for module in EGG_MODULES:
+        for module in egg_modules(root):
             shutil.copy2(root / f"{module}.py", package / f"{module}.py")
         (stage / "setup.py").write_text(
             "from setuptools import find_packages, setup\n"
@@ -175,7 +183,7 @@ def code_version(package_root: Path | None = None) -> str:
     root = package_root or package_path()
     digest = hashlib.sha256()
     paths = [p for sub in EGG_PACKAGES for p in (root / sub).rglob("*.py")]
-    paths += [root / f"{module}.py" for module in EGG_MODULES]
+    paths += [root / f"{module}.py" for module in egg_modules(root)]
     for path in sorted(paths):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return "c" + digest.hexdigest()[:16]

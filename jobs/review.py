@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cohesion.jobs.classify import current_model_dir
+from cohesion.jobs.events import configured_events
 from cohesion.runtime import Runtime
 from cohesion.store.engine import session_scope
 
@@ -33,6 +34,7 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         retrain=retrain_in_child_process(runtime),
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
+        events=configured_events(runtime),
     )
 
 

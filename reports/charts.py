@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
 
 import matplotlib
 
@@ -22,6 +24,7 @@ COLOURS = {
     "line": "#2166ac",
     "band": "#d1e5f0",
     "gap": "#f4a582",
+    "event": "#4d4d4d",
 }
 DPI = 100
 # Fixed metadata keeps the files byte-for-byte reproducible for the same data.
@@ -59,6 +62,7 @@ def label_rates(report: WeeklyReport) -> bytes:
                 zorder=1.5,
                 label="collection gap" if n == 0 else None,
             )
+        _event_markers(axis, [r.week_start for r in series], report)
         axis.plot(x, rates, color=COLOURS["line"], marker="o", markersize=3, label="rate")
         spikes = [(i, r.rate) for i, r in enumerate(series) if r.test.spike]
         if spikes:
@@ -71,6 +75,22 @@ def label_rates(report: WeeklyReport) -> bytes:
     weeks = len({r.week_start for r in rows})
     figure.suptitle(f"Flags per 1,000 posts by label, the {weeks} weeks to {report.week}")
     return _png(figure)
+
+
+def _event_markers(axis: Any, weeks: list[date], report: WeeklyReport) -> None:
+    """The local calendar's events as dotted lines, at their day within their week (week
+    i spans i - 0.5 to i + 0.5 on the x axis), numbered as in the report's list."""
+    if not weeks:
+        return
+    for n, event in enumerate(report.events, start=1):
+        monday = event.day - timedelta(days=event.day.weekday())
+        if monday not in weeks:
+            continue
+        x = weeks.index(monday) - 0.5 + (event.day.weekday() + 0.5) / 7
+        axis.axvline(x, color=COLOURS["event"], linestyle=":", linewidth=1.2, zorder=1.8,
+                     label="event" if n == 1 else None)  # fmt: skip
+        axis.annotate(str(n), (x, 1.0), xycoords=("data", "axes fraction"), fontsize=6,
+                      ha="center", va="bottom", color=COLOURS["event"])  # fmt: skip
 
 
 def _bars(title: str, rows: Sequence[report_trends.TrendRow]) -> bytes:

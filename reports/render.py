@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from cohesion.reports.calendar import LEAD_DAYS
 from cohesion.reports.charts import render_charts
 from cohesion.reports.escape import md_text, safe_url
 from cohesion.reports.weekly import WeeklyReport
@@ -82,6 +83,7 @@ def environment() -> Environment:
         label=lambda key: "any label" if key == "any" else str(key).replace("_", " "),
         week=week_label,
     )
+    env.globals["lead_days"] = LEAD_DAYS
     env.globals["gap_rule"] = {
         "share": health.GAP_SHARE,
         "weeks": health.BASELINE_WEEKS,

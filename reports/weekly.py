@@ -14,9 +14,11 @@ from cohesion import weeks as isoweeks
 from cohesion.config import Settings
 from cohesion.reports import stats
 from cohesion.reports import trends as report_trends
+from cohesion.reports.calendar import LEAD_DAYS, SpikeStart, events_before, spike_began
 from cohesion.reports.calibration import CalibrationEstimate, estimates
 from cohesion.reports.terms import RisingTerm, count_terms, mask_handles, rising_terms
 from cohesion.store import trends
+from cohesion.store.events import CalendarEvent, events_between
 from cohesion.store.health import SourceWeekHealth, collector_health, gap_weeks
 from cohesion.store.officials import OFFICIAL_TARGETS, OfficialsWeek, officials_weeks
 from cohesion.store.status import active_model
@@ -80,6 +82,9 @@ class WeeklyReport:
     terms: list[RisingTerm]
     concentration: stats.Concentration
     sample: list[trends.SamplePost] = field(default_factory=list)
+    # The local calendar over the charted weeks, and what came before each spike.
+    events: list[CalendarEvent] = field(default_factory=list)
+    spike_starts: dict[str, SpikeStart] = field(default_factory=dict)
 
     @property
     def week(self) -> str:
@@ -98,6 +103,16 @@ class WeeklyReport:
     def spikes(self) -> list[report_trends.TrendRow]:
         rows = (self.total, *self.labels, *self.targets, *self.narratives, *self.threat_targets)
         return [r for r in rows if r.test.spike]
+
+    def spike_start(self, row: report_trends.TrendRow) -> SpikeStart | None:
+        """When a spike of this report began, and the events shortly before it."""
+        return self.spike_starts.get(f"{row.dimension}:{row.key}")
+
+    @property
+    def week_events(self) -> list[CalendarEvent]:
+        """Events of the report week and the three days before it."""
+        first = self.week_start - timedelta(days=LEAD_DAYS)
+        return [e for e in self.events if first <= e.day <= self.week_end]
 
     @property
     def week_gaps(self) -> list[SourceWeekHealth]:
@@ -204,6 +219,12 @@ def build_weekly_report(
         limit=TOP_TERMS,
     )
     kinds = {entry.name: entry.kind for entry in settings.watchlist}
+    configured = [CalendarEvent(e.date, e.title, e.kind, origin="config") for e in settings.events]
+    events = events_between(session, weeks[0] - timedelta(days=LEAD_DAYS),
+                            week + timedelta(days=6), configured)  # fmt: skip
+    this_week = [*label_rows, *(r for d in ("target", "narrative", "threat_target")
+                                for r in _this_week(history[d], week))]  # fmt: skip
+    spike_rows = [r for r in this_week if r.test.spike]
     return WeeklyReport(
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
@@ -231,7 +252,27 @@ def build_weekly_report(
             _clip(post)
             for post in trends.flagged_sample(session, model_id, week, settings.report.sample_size)
         ],
+        events=events,
+        spike_starts=_spike_starts(session, model_id, week, settings, spike_rows, events),
     )
+
+
+def _spike_starts(
+    session: Session,
+    model_id: int | None,
+    week: date,
+    settings: Settings,
+    rows: list[report_trends.TrendRow],
+    events: list[CalendarEvent],
+) -> dict[str, SpikeStart]:
+    starts = {}
+    for row in rows:
+        daily = trends.daily_flagged(
+            session, model_id, week, row.dimension, row.key, settings.locality.zone
+        )
+        began = spike_began(week, daily, row.test.baseline_flagged, row.test.baseline_weeks)
+        starts[f"{row.dimension}:{row.key}"] = SpikeStart(began, events_before(began, events))
+    return starts
 
 
 def _sources(

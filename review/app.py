@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from cohesion.resources import package_path
@@ -18,7 +18,9 @@ from cohesion.review.rendering import environment
 from cohesion.review.retrain import RetrainFn, RetrainManager
 from cohesion.review.routes import admin, auth, calibration, posts, queue
 from cohesion.review.routes import retrain as retrain_routes
+from cohesion.review.routes import search as search_routes
 from cohesion.review.security import LoginRequired, SecurityHeadersMiddleware, login_url
+from cohesion.store.events import CalendarEvent
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +36,7 @@ ROUTERS = (
     posts.router,
     admin.router,
     retrain_routes.router,
+    search_routes.router,
 )
 SESSION_COOKIE = "cohesion_session"
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ def create_app(
     retrain: RetrainFn | None = None,
     locality: str = "",
     timezone: str = "UTC",
+    events: Sequence[CalendarEvent] = (),
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
@@ -59,6 +63,7 @@ def create_app(
         session_hours=session_hours,
         locality=locality,
         timezone=timezone,
+        events=tuple(events),
     )
     # Added last = outermost: headers go on every response, errors included.
     app.add_middleware(

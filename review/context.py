@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from cohesion.review.auth import LoginRateLimiter
 from cohesion.review.retrain import RetrainManager
 from cohesion.store.engine import session_scope
+from cohesion.store.events import CalendarEvent
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,8 @@ class AppContext:
     session_hours: int
     locality: str = ""
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
+    # The config file's [[events]]; the app adds the stored ones when it draws charts.
+    events: tuple[CalendarEvent, ...] = ()
 
 
 def app_context(request: Request) -> AppContext:

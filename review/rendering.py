@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from cohesion.resources import package_path
 from cohesion.review.security import csrf_token
+from cohesion.store.search import MARK_END, MARK_START
 from cohesion.store.users import UserInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 TEMPLATES = package_path("review", "templates")
 
@@ -45,6 +48,28 @@ def score(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def highlight(snippet: str) -> Markup:
+    """A search snippet as HTML: the text escaped, the database's match markers (private
+    use characters, see store/search.py) turned into <mark>, always balanced even when a
+    hostile post carries the marker characters itself."""
+    out: list[str] = []
+    open_mark = False
+    for part in re.split(f"([{MARK_START}{MARK_END}])", snippet):
+        if part == MARK_START:
+            if not open_mark:
+                out.append("<mark>")
+                open_mark = True
+        elif part == MARK_END:
+            if open_mark:
+                out.append("</mark>")
+                open_mark = False
+        else:
+            out.append(str(escape(part)))
+    if open_mark:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=True,
@@ -54,6 +79,7 @@ environment = Environment(
 )
 environment.filters["safe_link"] = safe_link
 environment.filters["score"] = score
+environment.filters["highlight"] = highlight
 environment.globals["query"] = query
 
 

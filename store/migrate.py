@@ -11,19 +11,32 @@ from cohesion.resources import package_path
 from cohesion.store.models import Base
 from sqlalchemy import Engine
 
-MIGRATIONS_DIR = package_path("store", "migrations")
 # Tables other software keeps in the same database (APScheduler's job store).
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+# The full-text index (migration 0006) lives outside the ORM: SQLite's FTS5 table and
+# its shadow tables, PostgreSQL's generated tsvector column and its GIN index.
+SEARCH_TABLE_PREFIX = "posts_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_posts_search"
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Leave tables that are not Cohesion's out of autogenerate and drift checks."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    """Leave what is not the ORM's (other software's tables, the full-text index) out of
+    autogenerate and drift checks."""
+    if type_ == "table":
+        return name not in FOREIGN_TABLES and not (name or "").startswith(SEARCH_TABLE_PREFIX)
+    if type_ == "column":
+        return name != SEARCH_COLUMN
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True
 
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Looked up when needed, not at import: a Scrapyd node runs the store from a zipped
+    # egg, where it never migrates.
+    config.set_main_option("script_location", str(package_path("store", "migrations")))
     # Percent signs in passwords would otherwise be read as interpolation.
     url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
     config.set_main_option("sqlalchemy.url", url)

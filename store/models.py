@@ -255,6 +255,25 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class Event(Base):
+    """A dated local event (a commission vote, an election, a church's event) that the
+    report and the charts put beside the weeks they fall in. Added with `cohesion event
+    add`; events in the config file are not stored here."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("day", "title", name="uq_events_day_title"),
+        Index("ix_events_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class Lock(Base):
     """Named leases, e.g. "scheduler": one holder at a time, taken over when stale."""
 

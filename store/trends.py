@@ -293,6 +293,38 @@ def flagged_texts(
     return [(week, text) for week, text in session.execute(query)]
 
 
+def daily_flagged(
+    session: Session,
+    model_id: int | None,
+    week: date,
+    dimension: str,
+    key: str,
+    tz: ZoneInfo | str,
+) -> dict[date, int]:
+    """Posts of one key (a label, "any", a target, narrative or threat target) flagged on
+    each day of a week, by local day: when in the week a spike began."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    dialect = _dialect(session)
+    e = effective_labels(dialect, model_id, week, week)
+    query = select(e.c.post_id, e.c.created_at)
+    if dimension == "label":
+        query = query.where((e.c.flagged if key == ANY_LABEL else e.c[f"flag_{key}"]) == 1)
+    elif dimension in ("target", "narrative", "threat_target"):
+        tags = effective_tags(dialect, e)
+        query = (
+            select(e.c.post_id, e.c.created_at)
+            .join(tags, tags.c.post_id == e.c.post_id)
+            .where(tags.c.kind == dimension, tags.c.value == key)
+            .distinct()
+        )
+    else:
+        raise ValueError(f"no daily counts by {dimension!r}")
+    counts: Counter[date] = Counter()
+    for _, created in session.execute(query):
+        counts[created.astimezone(zone).date()] += 1
+    return dict(counts)
+
+
 @dataclass(slots=True, frozen=True)
 class SamplePost:
     post_id: int

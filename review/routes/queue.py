@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from cohesion.classify.taxonomy import NARRATIVES, TARGETS
+from cohesion.csvsafe import spreadsheet_safe
 from cohesion.review.context import client_ip, db
 from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
@@ -110,13 +111,6 @@ def uncertain_queue(request: Request, user: Viewer) -> Response:
     return _queue_view(request, user, "uncertain")
 
 
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (notes and URLs are
-    written by analysts and by the posts' authors)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/export.csv")
 def export_csv(request: Request, user: Viewer) -> Response:
     with db(request) as session:
@@ -133,7 +127,7 @@ def export_csv(request: Request, user: Viewer) -> Response:
     writer = csv.writer(out)
     writer.writerow(decisions.EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[column]) for column in decisions.EXPORT_COLUMNS])
+        writer.writerow([spreadsheet_safe(row[column]) for column in decisions.EXPORT_COLUMNS])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
