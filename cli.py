@@ -362,13 +362,21 @@ def import_command(
         typer.Option("--map", metavar="FIELD=COLUMN", help="Column of a post field (repeatable)."),
     ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 1000,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ZONE",
+            help="Zone of times written without one (4CAT's Telegram, Instagram, Threads "
+            "exports: its server's zone), e.g. Europe/Amsterdam.",
+        ),
+    ] = None,
 ) -> None:
     """Bulk-load posts from files you already have, cleaned and stored like crawled posts.
 
-    JSONL in the post schema, CSV with a column mapping, or 4CAT exports (CSV/NDJSON);
-    authors are pseudonymised, importing twice stores once, bad rows are listed by line
-    and skipped. Example: `cohesion import posts.csv --platform forum --map text=body
-    --map created_at=timestamp --map external_id=id`
+    JSONL in the post schema, CSV with a column mapping, or 4CAT and Zeeschuimer exports
+    (docs/imports.md); authors are pseudonymised, importing twice stores once, bad rows
+    are listed by line and skipped. Example: `cohesion import posts.csv --platform forum
+    --map text=body --map created_at=timestamp --map external_id=id`
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -403,6 +411,7 @@ def import_command(
                         format=file_format,
                         platform=platform,
                         mapping=columns,
+                        timezone=timezone,
                         batch_size=batch,
                         progress=show,
                     )
@@ -430,6 +439,8 @@ def import_command(
             )
         if s.bad > 20:
             console.print(f"{Path(s.file).name}: {s.bad - 20} more bad row(s)")
+        for note in s.notes:
+            console.print(f"{Path(s.file).name}: {note}", highlight=False, soft_wrap=True)
 
 
 # --- review app and its accounts (issue #6) ---------------------------------------------
