@@ -710,6 +710,18 @@ def _mapped_shape(item: Item) -> str | None:
     return None
 
 
+def is_export_item(item: Item) -> bool:
+    """Whether a JSON object is a 4CAT or Zeeschuimer item rather than a post-schema line."""
+    if "external_id" in item:
+        return False
+    return (
+        ("source_platform" in item and isinstance(item.get("data"), dict))
+        or isinstance(item.get("__import_meta"), dict)
+        or _raw_shape(item) is not None
+        or {"id", "thread_id", "body", "timestamp"} <= item.keys()
+    )
+
+
 @dataclass
 class ItemFields:
     """What one item says: the post's fields and how they were read."""
@@ -722,9 +734,10 @@ class ItemFields:
 
 
 _HASHED = re.compile(r"^[0-9a-f]{48}$")  # 4CAT's pseudonyms: salted blake2b, 24 bytes, hex
-# Columns that hold an account's id next to its name: two different things that only
-# carry the same salted hash when both were empty.
-_ID_COLUMNS = ("author", "author_id", "account_id", "user_id")
+# Columns that hold an account's id (4CAT's Telegram `author` is the sender's id). An id
+# and a name are never alike, so when both carry the same salted hash, both were empty.
+_ID_COLUMNS = ("author_id", "account_id", "user_id")
+_ACCOUNT_COLUMN = re.compile(r"^(author|account|user)")
 
 
 def item_fields(item: Item, platform: str | None) -> ItemFields:
@@ -779,11 +792,11 @@ def item_fields(item: Item, platform: str | None) -> ItemFields:
         fields["html"], fields["text"] = fields.pop("text"), None
     name = mapping.platform if mapping is not GENERIC else str(platform)
     result = ItemFields(name, kind, fields, mapping.naive_time)
-    result.author_state = _author_state(item, fields)
+    result.author_state = _author_state(item, fields, name)
     return result
 
 
-def _author_state(item: Item, fields: dict[str, Any]) -> str | None:
+def _author_state(item: Item, fields: dict[str, Any], platform: str) -> str | None:
     """Whether the author was anonymised or pseudonymised by 4CAT (and then how)."""
     author = fields.get("author")
     if not isinstance(author, str):
@@ -792,9 +805,11 @@ def _author_state(item: Item, fields: dict[str, Any]) -> str | None:
         return "redacted"
     if not _HASHED.match(author):
         return None
-    siblings = (item.get(column) for column in _ID_COLUMNS)
-    if sum(value == author for value in siblings) >= 2:
-        return "hashed-empty"  # an id and a name alike: the hash of an empty value
+    ids = _ID_COLUMNS + (("author",) if platform == "telegram" else ())
+    holders = {str(key) for key, value in item.items() if value == author}
+    names = {key for key in holders if _ACCOUNT_COLUMN.match(key)} - set(ids)
+    if holders & set(ids) and names:
+        return "hashed-empty"
     return "hashed"
 
 

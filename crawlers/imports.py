@@ -56,7 +56,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import ConfigError, Settings
-from crawlers.import_formats import BadRowError, canonical_platform, get_path, item_fields
+from crawlers.import_formats import (
+    BadRowError,
+    canonical_platform,
+    get_path,
+    is_export_item,
+    item_fields,
+)
 from crawlers.pipelines import Gazetteer, clean_text, clean_title, detect_language
 from store.engine import session_scope
 from store.models import CrawlRun
@@ -179,7 +185,7 @@ def detect_format(path: Path) -> str:
 
 
 def sniff_format(path: Path) -> str:
-    """`4cat` when the first line says so (a Zeeschuimer envelope, 4CAT's columns)."""
+    """`4cat` when the first line says so (a Zeeschuimer envelope, 4CAT's items)."""
     fmt = detect_format(path)
     with path.open("rb") as handle:
         head = handle.readline(64 * 1024).decode("utf-8-sig", errors="replace").strip()
@@ -188,10 +194,7 @@ def sniff_format(path: Path) -> str:
             first_item = json.loads(head)
         except (ValueError, RecursionError):
             return fmt
-        if isinstance(first_item, dict) and (
-            ("source_platform" in first_item and isinstance(first_item.get("data"), dict))
-            or "__import_meta" in first_item
-        ):
+        if isinstance(first_item, dict) and is_export_item(first_item):
             return "4cat"
     elif fmt == "csv":
         columns = {name.strip() for name in next(csv.reader([head]), [])}
