@@ -13,76 +13,11 @@ from typer.testing import CliRunner
 
 import crawlers.imports as imports
 from cli import app
-from config import Settings
-from crawlers.imports import ImportFileError, import_file, parse_mapping
-from store.engine import make_engine, make_session_factory, session_scope
+from crawlers.imports import ImportFileError, parse_mapping
+from store.engine import make_engine, session_scope
 from store.migrate import upgrade
-from store.models import Author, CrawlRun, Post, Source
-from store.pseudonyms import Pseudonymiser
-from tests.conftest import TEST_PSEUDONYM_KEY
-
-PLACES = [
-    {"name": "Marlow County", "aliases": ["Marlow Co."], "kind": "county"},
-    {"name": "Ashford", "aliases": [], "kind": "city"},
-]
-PSEUDO = Pseudonymiser(TEST_PSEUDONYM_KEY.encode())
-# "Now" for every import in these tests: dates past the day after are refused.
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-def settings_for(url: str, keep_raw_handles: bool = False) -> Settings:
-    return Settings.model_validate(
-        {
-            "database": {"url": url},
-            "locality": {"name": "Marlow County", "timezone": "America/Chicago", "places": PLACES},
-            "privacy": {"keep_raw_handles": keep_raw_handles},
-        }
-    )
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    yield settings_for(db_url), sessions
-    engine.dispose()
-
-
-def run(store: Any, path: Path, **kwargs: Any) -> imports.ImportSummary:
-    settings, sessions = store
-    kwargs.setdefault("now", NOW)
-    return import_file(path, settings=settings, sessions=sessions, pseudonymiser=PSEUDO, **kwargs)
-
-
-def posts(sessions: Any) -> dict[str, dict[str, Any]]:
-    with session_scope(sessions) as session:
-        rows = session.execute(
-            select(Post, Author.pseudonym).outerjoin(Author, Post.author_id == Author.id)
-        ).all()
-        return {
-            p.external_id: {
-                "platform": p.platform,
-                "text": p.text,
-                "title": p.title,
-                "created_at": p.created_at,
-                "author": a,
-                "language": p.language,
-                "places": list(p.places),
-                "engagement": dict(p.engagement),
-                "thread_id": p.thread_id,
-                "parent_id": p.parent_id,
-                "url": p.url,
-                "week_start": p.week_start,
-            }
-            for p, a in rows
-        }
-
-
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
+from store.models import Author, CrawlRun, Source
+from tests.scale.import_helpers import PSEUDO, posts, run, write_lines
 
 GOOD = {
     "platform": "forum",

@@ -27,17 +27,17 @@ from tests.scale.fourcat_writers import (
     telegram_message,
     zeeschuimer_export,
 )
-from tests.scale.test_import import PSEUDO, posts, run, store  # noqa: F401  (fixture)
+from tests.scale.import_helpers import PSEUDO, posts, run
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def epoch(*parts: int) -> int:
-    return int(datetime(*parts, tzinfo=UTC).timestamp())  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def epoch(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return int(at(year, month, day, hour, minute).timestamp())
 
 
 def counts(summary: Any) -> tuple[int, int, int, int]:
@@ -155,7 +155,7 @@ def test_telegram_mapped_csv_and_original_ndjson_store_the_same_posts(
         reply = message["reply_to"]
         assert post["parent_id"] == (f"{channel}/{reply['reply_to_msg_id']}" if reply else None)
         # a channel's own posts have the channel as author, as the crawler has them
-        sender = (message["_sender"] or {}).get("username")
+        sender = str((message["_sender"] or {}).get("username"))
         assert post["author"] == PSEUDO("telegram", sender), key
         views = message["views"]
         assert post["engagement"] == ({"views": views} if views else {}), key
