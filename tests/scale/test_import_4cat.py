@@ -529,3 +529,39 @@ def test_placeholder_and_4cat_pseudonymised_authors(store: Any, tmp_path: Path) 
 def test_docs_print_the_mapping_tables_of_the_code() -> None:
     docs = (REPO / "docs" / "imports.md").read_text(encoding="utf-8")
     assert mapping_table_markdown() in docs, "regenerate docs/imports.md (see its top)"
+
+
+# --- Mastodon statuses and other platforms (news, forums) ----------------------------
+
+
+def test_mastodon_statuses_and_a_news_dataset(store: Any, tmp_path: Path) -> None:
+    status = {"id": "1101", "uri": "https://social.example/users/clerk/statuses/1101",
+              "url": "https://social.example/@clerk/1101", "created_at": "2026-03-07T09:00:00Z",
+              "content": "<p>Ashford <a href=\"https://x.example\">notice</a></p>",
+              "spoiler_text": "", "in_reply_to_id": None,
+              "account": {"username": "clerk", "acct": "clerk",
+                          "url": "https://social.example/@clerk"},
+              "replies_count": 1, "reblogs_count": 2, "favourites_count": 3}  # fmt: skip
+    summary = run(store, items_to_ndjson(tmp_path / "statuses.ndjson", [status]))
+    assert (summary.format, *counts(summary)) == ("4cat", 1, 1, 0, 0)
+    toot = posts(store[1])[status["uri"]]
+    assert toot["platform"] == "mastodon" and toot["text"] == "Ashford notice"
+    assert toot["author"] == PSEUDO("mastodon", "clerk@social.example")  # as the crawler
+    assert toot["url"] == status["url"] and toot["created_at"] == at(2026, 3, 7, 9)
+    assert toot["engagement"] == {"replies": 1, "boosts": 2, "favourites": 3}
+
+    news = [{"id": "n-1", "thread_id": "n-1", "timestamp": "2026-03-07 10:00:00",
+             "unix_timestamp": epoch(2026, 3, 7, 10), "subject": "County budget",
+             "body": "The Marlow Co. board met.", "author": "Desk", "link": "https://news.example/1",
+             "num_comments": "4", "section": "local"}]  # fmt: skip
+    path = items_to_csv(tmp_path / "news.csv", news)
+    with pytest.raises(ImportFileError, match="does not say its platform: pass --platform"):
+        run(store, path)
+    assert counts(run(store, path, platform="rss")) == (1, 1, 0, 0)
+    article = posts(store[1])["n-1"]
+    assert article["platform"] == "rss" and article["title"] == "County budget"
+    assert article["places"] == ["Marlow County"] and article["url"] == "https://news.example/1"
+    assert article["engagement"] == {"num_comments": 4} and article["author"] == PSEUDO(
+        "rss", "desk"
+    )
+    assert article["created_at"] == at(2026, 3, 7, 10)
