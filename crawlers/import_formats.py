@@ -28,6 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from crawlers.spiders.bluesky import permalink
+from crawlers.spiders.fourchan import TITLE_CHARS
+from crawlers.spiders.mastodon import author_handle
+from crawlers.text import html_to_text
+
 Item = dict[str, Any]
 Getter = Callable[[Item], Any]
 
@@ -92,7 +97,15 @@ class Mapping:
     # converted it), or "local" (the 4CAT server's local time: refused unless
     # --timezone names that zone).
     naive_time: str = "local"
-    html: bool = False  # text is HTML (Mastodon-like APIs)
+    # Text is HTML: True (Mastodon-like APIs), False, or None to tell from the text
+    # itself (4CAT's 4chan bodies are the API's HTML in some exports, text in others).
+    html: bool | None = False
+    # Markup dropped from HTML text, as the platform's crawler drops it.
+    drop_selectors: tuple[str, ...] = ()
+    # Every post carries its thread's title, as the 4chan crawler stores them (so that a
+    # reply in a thread about a place is local like its thread); read from the thread's
+    # opening post earlier in the file.
+    thread_titles: bool = False
 
 
 # --- ids scoped as the crawlers scope them --------------------------------------------
@@ -106,7 +119,8 @@ def _scoped(scope: Any, local: Any, what: str) -> str | None:
     return f"{scope}/{local}"
 
 
-_QUOTE = re.compile(r">>(\d+)")
+_QUOTE = re.compile(r"(?:>>|&gt;&gt;)(\d+)")
+_LOOKS_HTML = re.compile(r"<(?:br|a|span|p|wbr|s|b|i)\b[^>]*>|&(?:gt|lt|amp|quot|#0?39);")
 
 
 def _fourchan_id(item: Item) -> str | None:
@@ -124,6 +138,23 @@ def _fourchan_parent(item: Item) -> str | None:
         return None
     quoted = _QUOTE.search(str(get_path(item, "body") or ""))
     return _scoped(board, quoted.group(1) if quoted else thread, "board")
+
+
+def _fourchan_author(item: Item) -> Any:
+    """As the crawler: the tripcode, else the name, else the thread's poster ID."""
+    trip = get_path(item, "author_trip")
+    if trip is not None:
+        return trip
+    name = get_path(item, "author")
+    named = name is not None and str(name).strip() != "Anonymous"
+    if named and not _HASHED.match(str(name)):
+        return name
+    # 4CAT keeps the API's per-thread poster ID in `author_type`; a name 4CAT hashed may
+    # be "Anonymous", so the poster ID is the safer account there too.
+    board, thread, poster = (get_path(item, k) for k in ("board", "thread_id", "author_type"))
+    if poster is not None and board is not None and thread is not None:
+        return f"{board}/{thread}/ID:{poster}"
+    return name
 
 
 def _fourchan_url(item: Item) -> str | None:
@@ -214,8 +245,6 @@ def _bluesky_parent_mapped(item: Item) -> str | None:
 
 
 def _bluesky_url_raw(item: Item) -> str | None:
-    from crawlers.spiders.bluesky import permalink
-
     uri = get_path(item, "uri")
     if not isinstance(uri, str) or uri.count("/") < 4:
         return None
@@ -231,8 +260,11 @@ def _x_time(item: Item) -> Any:
         return value
 
 
-_X_SCREEN_NAME = first("core.user_results.result.legacy.screen_name",
-                       "core.user_results.result.core.screen_name", "user.screen_name")  # fmt: skip
+_X_SCREEN_NAME = first(
+    "core.user_results.result.legacy.screen_name",
+    "core.user_results.result.core.screen_name",
+    "user.screen_name",
+)
 
 
 def _x_url(item: Item) -> str | None:
@@ -264,8 +296,6 @@ def _link(template: str, *paths: str) -> Getter:
 
 
 def _mastodon_author(item: Item) -> str | None:
-    from crawlers.spiders.mastodon import author_handle
-
     account = get_path(item, "account")
     return author_handle(account) if isinstance(account, dict) else None
 
@@ -286,16 +316,24 @@ MAPPED: dict[str, Mapping] = {
                 "parent_id",
                 "`board/N` of the first `>>N` in `body`, else the thread",
                 _fourchan_parent,
-            ),  # fmt: skip
+            ),
             take("title", "subject"),
             take("text", "body"),
-            take("author", "author_trip", "author", note="`Anonymous` is no author"),
+            Rule(
+                "author",
+                "`author_trip`, else `author`, else `<board>/<thread_id>/ID:` + `author_type` "
+                "(the poster ID, as the crawler); `Anonymous` is no author",
+                _fourchan_author,
+            ),
             take("created_at", "unix_timestamp", "timestamp", note=UTC_NOTE),
             Rule(
                 "url", "`https://boards.4chan.org/<board>/thread/<thread_id>#p<id>`", _fourchan_url
-            ),  # fmt: skip
+            ),
         ),
         naive_time="utc",
+        html=None,
+        drop_selectors=("a.quotelink", "span.deadlink"),
+        thread_titles=True,
     ),
     "telegram": Mapping(
         "telegram",
@@ -322,7 +360,7 @@ MAPPED: dict[str, Mapping] = {
                 "url",
                 "`https://www.reddit.com` + `permalink`, else built from the ids",
                 _reddit_url,
-            ),  # fmt: skip
+            ),
             count("score", "score"),
             count("comments", "num_comments"),
             take("engagement.subreddit", "subreddit"),
@@ -338,7 +376,7 @@ MAPPED: dict[str, Mapping] = {
                 "parent_id",
                 "`replied_to_post` as an `at://` URI when it names a DID",
                 _bluesky_parent_mapped,
-            ),  # fmt: skip
+            ),
             take("text", "body"),
             take("author", "author_id", "author", note="the DID, as the crawler"),
             take("created_at", "timestamp", "created_at"),
@@ -501,9 +539,7 @@ RAW: dict[str, Mapping] = {
             take("parent_id", "record.reply.parent.uri"),
             take("text", "record.text"),
             take("author", "author.did", "author.handle"),
-            take(
-                "created_at", "record.createdAt", "record.created_at", "indexedAt", "indexed_at"
-            ),  # fmt: skip
+            take("created_at", "record.createdAt", "record.created_at", "indexedAt", "indexed_at"),
             Rule("url", "`https://bsky.app/profile/<handle>/post/<rkey>`", _bluesky_url_raw),
             count("like", "likeCount", "like_count"),
             count("repost", "repostCount", "repost_count"),
@@ -582,7 +618,7 @@ RAW: dict[str, Mapping] = {
                 "url",
                 "`https://www.instagram.com/p/<code>/`",
                 _link("https://www.instagram.com/p/{}/", "code|shortcode"),
-            ),  # fmt: skip
+            ),
             count("likes", "like_count", "edge_liked_by.count", "edge_media_preview_like.count"),
             count("comments", "comment_count", "edge_media_to_comment.count"),
         ),
@@ -599,7 +635,7 @@ RAW: dict[str, Mapping] = {
                 "url",
                 "`https://www.threads.net/@<user>/post/<code>`",
                 _link("https://www.threads.net/@{}/post/{}", "user.username", "code"),
-            ),  # fmt: skip
+            ),
             count("likes", "like_count"),
             count("replies", "text_post_app_info.direct_reply_count"),
         ),
@@ -740,8 +776,13 @@ _ID_COLUMNS = ("author_id", "account_id", "user_id")
 _ACCOUNT_COLUMN = re.compile(r"^(author|account|user)")
 
 
-def item_fields(item: Item, platform: str | None) -> ItemFields:
-    """The fields of one 4CAT or Zeeschuimer item (see the module docstring)."""
+def item_fields(
+    item: Item, platform: str | None, titles: dict[str, str] | None = None
+) -> ItemFields:
+    """The fields of one 4CAT or Zeeschuimer item (see the module docstring).
+
+    `titles` (thread id -> title) is kept by the caller across one file's items.
+    """
     meta: Any = None
     if isinstance(item.get("data"), dict) and "source_platform" in item:
         meta, item, kind = item, item["data"], "zeeschuimer"
@@ -788,12 +829,38 @@ def item_fields(item: Item, platform: str | None) -> ItemFields:
             if GENERIC_COUNT.match(str(column)) and isinstance(value, int | float | str):
                 engagement.setdefault(str(column), value)
     fields["engagement"] = engagement
-    if mapping.html and "text" in fields:
-        fields["html"], fields["text"] = fields.pop("text"), None
+    text = fields.get("text")
+    is_html = mapping.html
+    if is_html is None:
+        is_html = isinstance(text, str) and _LOOKS_HTML.search(text) is not None
+    if is_html and isinstance(text, str):
+        if mapping.drop_selectors:
+            fields["text"] = html_to_text(text, mapping.drop_selectors)
+        else:
+            fields["html"], fields["text"] = fields.pop("text"), None
+    if mapping.thread_titles and titles is not None:
+        _thread_title(fields, titles)
     name = mapping.platform if mapping is not GENERIC else str(platform)
     result = ItemFields(name, kind, fields, mapping.naive_time)
     result.author_state = _author_state(item, fields, name)
     return result
+
+
+def _thread_title(fields: dict[str, Any], titles: dict[str, str]) -> None:
+    """The opening post's subject, else the start of its text, on every post of a thread."""
+    thread = fields.get("thread_id")
+    if thread is None:
+        return
+    if fields.get("external_id") == thread:
+        title = str(fields.get("title") or "").strip()
+        if not title:
+            title = str(fields.get("text") or "").replace("\n", " ").strip()
+            if len(title) > TITLE_CHARS:
+                title = title[:TITLE_CHARS].rsplit(" ", 1)[0] + "\u2026"
+        if title and len(titles) < 100_000:
+            titles[thread] = title
+    if thread in titles:
+        fields["title"] = titles[thread]
 
 
 def _author_state(item: Item, fields: dict[str, Any], platform: str) -> str | None:
@@ -819,8 +886,10 @@ def _author_state(item: Item, fields: dict[str, Any], platform: str) -> str | No
 def mapping_table_markdown() -> str:
     """The per-platform tables of docs/imports.md, generated from the code."""
     out: list[str] = []
-    for title, table in (("4CAT mapped items (CSV, API NDJSON)", MAPPED),
-                         ("Raw items (4CAT original NDJSON, Zeeschuimer)", RAW)):  # fmt: skip
+    for title, table in (
+        ("4CAT mapped items (CSV, API NDJSON)", MAPPED),
+        ("Raw items (4CAT original NDJSON, Zeeschuimer)", RAW),
+    ):
         out.append(f"### {title}\n")
         for key, mapping in table.items():
             zone = "" if table is RAW else f" (times without a zone: {mapping.naive_time})"
@@ -833,6 +902,8 @@ def mapping_table_markdown() -> str:
     out.append("| post field | source |")
     out.append("|---|---|")
     out.extend(f"| {rule.field} | {rule.source} |" for rule in GENERIC.rules)
-    out.append("| engagement.NAME | every numeric column named `num_*`, `*_count`, `likes`, "
-               "`comments`, `shares`, `views`, `plays`, `score`... |")  # fmt: skip
+    out.append(
+        "| engagement.NAME | every numeric column named `num_*`, `*_count`, `likes`, "
+        "`comments`, `shares`, `views`, `plays`, `score`... |"
+    )
     return "\n".join(out) + "\n"

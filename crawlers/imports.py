@@ -477,6 +477,8 @@ class RecordContext:
     source_id: int | None
     now: datetime
     timezone: ZoneInfo | None = None
+    # Thread titles seen so far in this file (4chan replies carry their thread's title).
+    thread_titles: dict[str, str] = field(default_factory=dict)
 
 
 def build_record(
@@ -715,7 +717,7 @@ def _record(
 ) -> PostRecord:
     if fmt != "4cat":
         return build_record(mapper.fields(row), context)
-    item = item_fields(row, context.default_platform)
+    item = item_fields(row, context.default_platform, context.thread_titles)
     fields = {**item.fields, "platform": item.platform}
     if item.author_state == "redacted":
         summary.redacted_authors += 1

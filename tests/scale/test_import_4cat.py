@@ -544,7 +544,7 @@ def test_mastodon_statuses_and_a_news_dataset(store: Any, tmp_path: Path) -> Non
               "replies_count": 1, "reblogs_count": 2, "favourites_count": 3}  # fmt: skip
     summary = run(store, items_to_ndjson(tmp_path / "statuses.ndjson", [status]))
     assert (summary.format, *counts(summary)) == ("4cat", 1, 1, 0, 0)
-    toot = posts(store[1])[status["uri"]]
+    toot = posts(store[1])[str(status["uri"])]
     assert toot["platform"] == "mastodon" and toot["text"] == "Ashford notice"
     assert toot["author"] == PSEUDO("mastodon", "clerk@social.example")  # as the crawler
     assert toot["url"] == status["url"] and toot["created_at"] == at(2026, 3, 7, 9)
