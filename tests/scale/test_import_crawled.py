@@ -22,7 +22,7 @@ from store.pseudonyms import Pseudonymiser
 from tests.crawlers.crawl_helpers_b import crawl, marlow_settings
 from tests.crawlers.helpers import TEST_KEY, crawl_env, fixture_json, stored_posts
 from tests.crawlers.mockserver import MockServer, Reply
-from tests.scale.fourcat_writers import items_to_csv
+from tests.scale.fourcat_writers import items_to_csv, telegram_map_item, telegram_message
 
 pytestmark = pytest.mark.usefixtures(crawl_env.__name__)
 
@@ -107,3 +107,57 @@ def test_a_crawled_and_an_imported_4chan_post_are_one(tmp_path: Path) -> None:
         for key in ("platform", "thread_id", "parent_id", "created_at", "author", "url", "text",
                     "title", "places"):  # fmt: skip
             assert mine[key] == post[key], (external_id, key)
+
+
+def test_a_crawled_and_an_imported_telegram_message_are_one(tmp_path: Path) -> None:
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    with MockServer() as server:
+        for path, name in (
+            ("/s/marlowalerts", "s_marlowalerts.html"),
+            ("/s/marlowalerts?before=106", "s_marlowalerts_before_106.html"),
+        ):
+            body = (Path(__file__).parents[1] / "fixtures/platforms/telegram" / name).read_bytes()
+            server.add(path, Reply(200, html, body))  # fmt: skip
+        settings = marlow_settings(
+            tmp_path,
+            {"name": "alerts", "platform": "telegram", "base_url": server.url,
+             "channels": ["marlowalerts"]},
+        )  # fmt: skip
+        assert crawl(settings).status == "ok"
+    crawled = stored_posts(settings)
+    assert len(crawled) == 7
+
+    # The same messages as 4CAT's Telegram data source has them (sent by the channel
+    # itself unless the preview shows a signature), exported as its dataset CSV.
+    rows = []
+    for external_id, post in crawled.items():
+        channel, number = external_id.split("/")
+        parent = post["parent_id"]
+        message = telegram_message(
+            channel, int(number), int(post["created_at"].replace(tzinfo=UTC).timestamp()),
+            post["text"], reply_to=int(parent.split("/")[1]) if parent else None,
+        )  # fmt: skip
+        rows.append(telegram_map_item(message, "Europe/Amsterdam"))
+    export = items_to_csv(tmp_path / "4cat-telegram.csv", rows)
+    alone = settings.model_copy(deep=True)
+    alone.database.url = f"sqlite:///{tmp_path / 'alone.db'}"
+    pseudonymiser = Pseudonymiser(TEST_KEY.encode())
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    for target, expected in ((settings, (7, 0, 7)), (alone, (7, 7, 0))):
+        engine = make_engine(target.database.url)
+        try:
+            upgrade(engine)
+            summary = import_file(export, settings=target, pseudonymiser=pseudonymiser,
+                                  sessions=make_session_factory(engine), now=now)  # fmt: skip
+        finally:
+            engine.dispose()
+        assert (summary.rows, summary.new, summary.duplicate) == expected
+    fresh = stored_posts(alone)
+    assert set(fresh) == set(crawled)
+    signed = "marlowalerts/110"  # the crawler's author of a signed post is channel/signer
+    for external_id, post in crawled.items():
+        keys = ["platform", "thread_id", "parent_id", "url", "text", "places"]
+        keys += ["author"] if external_id != signed else []
+        for key in keys:
+            assert fresh[external_id][key] == post[key], (external_id, key)
+        assert fresh[external_id]["created_at"] == post["created_at"].replace(tzinfo=UTC)
