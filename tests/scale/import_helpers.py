@@ -14,7 +14,8 @@ from sqlalchemy import select
 import crawlers.imports as imports
 from config import Settings
 from crawlers.imports import import_file
-from store.engine import session_scope
+from store.engine import make_engine, session_scope
+from store.migrate import upgrade
 from store.models import Author, Post
 from store.pseudonyms import Pseudonymiser
 from tests.conftest import TEST_PSEUDONYM_KEY
@@ -71,3 +72,14 @@ def posts(sessions: Any) -> dict[str, dict[str, Any]]:
 def write_lines(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def cli_config(tmp_path: Path) -> Path:
+    """A config file naming a migrated SQLite store in tmp_path, for CLI tests."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    config = tmp_path / "cohesion.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n')
+    return config

@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 import crawlers.imports as imports
 from cli import app
 from crawlers.imports import ImportFileError, parse_mapping
-from store.engine import make_engine, session_scope
-from store.migrate import upgrade
+from store.engine import session_scope
 from store.models import Author, CrawlRun, Source
-from tests.scale.import_helpers import PSEUDO, posts, run, write_lines
+from tests.scale.import_helpers import PSEUDO, cli_config, posts, run, write_lines
 
 GOOD = {
     "platform": "forum",
@@ -209,13 +208,8 @@ def test_a_row_the_database_refuses_costs_only_that_row(
         assert session.scalar(select(Author.post_count)) == 5
 
 
-def test_cli_import_prints_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    config = tmp_path / "cohesion.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n')
+def test_cli_import_prints_a_summary(tmp_path: Path) -> None:
+    config = cli_config(tmp_path)
     path = write_lines(tmp_path / "a.jsonl", [json.dumps(GOOD), "oops"])
     result = CliRunner().invoke(app, ["--config", str(config), "import", str(path)])
     assert result.exit_code == 0, result.output

@@ -22,11 +22,10 @@ from typer.testing import CliRunner
 import crawlers.imports as imports
 from cli import app
 from crawlers.imports import ImportFileError
-from store.engine import make_engine, session_scope
-from store.migrate import upgrade
+from store.engine import session_scope
 from store.models import Author, CrawlRun, Source
 from tests.scale.fourcat_writers import items_to_csv, zeeschuimer_export
-from tests.scale.import_helpers import posts, run, write_lines
+from tests.scale.import_helpers import cli_config, posts, run, write_lines
 
 
 def post(external_id: Any, n: int, **fields: Any) -> dict[str, Any]:
@@ -143,13 +142,8 @@ def test_a_file_whose_every_row_fails_is_an_error_and_a_failed_run(
         assert "all 2 rows failed" in (row.message or "")
 
 
-def test_cli_exits_2_when_every_row_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    config = tmp_path / "cohesion.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n')
+def test_cli_exits_2_when_every_row_fails(tmp_path: Path) -> None:
+    config = cli_config(tmp_path)
     path = write_lines(tmp_path / "zero.jsonl", [json.dumps(post("z", 1, created_at=0))])
     result = CliRunner().invoke(app, ["--config", str(config), "import", str(path)])
     assert result.exit_code == 2, result.output
