@@ -188,7 +188,8 @@ def sniff_format(path: Path) -> str:
     """`4cat` when the first line says so (a Zeeschuimer envelope, 4CAT's items)."""
     fmt = detect_format(path)
     with path.open("rb") as handle:
-        head = handle.readline(64 * 1024).decode("utf-8-sig", errors="replace").strip()
+        # The whole first line: one Zeeschuimer item can weigh hundreds of KiB.
+        head = handle.readline(MAX_LINE_BYTES).decode("utf-8-sig", errors="replace").strip()
     if fmt == "jsonl":
         try:
             first_item = json.loads(head)

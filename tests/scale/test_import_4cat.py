@@ -102,6 +102,7 @@ def test_4chan_boards_never_collide_and_match_the_crawler(store: Any, tmp_path: 
         assert post["created_at"] == at(2026, 3, 1, 12, minute), external_id
         assert post["url"] == f"https://boards.4chan.org/{board}/thread/1001#p{no}"
     assert stored["int/1002"]["text"] == ">>1001\nhello"
+    assert stored["pol/1003"]["title"] == "Ashford"  # the thread's title, as the crawler
     with session_scope(store[1]) as session:  # "Anonymous" never became an account
         assert session.scalar(select(func.count(Author.id))) == 2
 
@@ -565,3 +566,30 @@ def test_mastodon_statuses_and_a_news_dataset(store: Any, tmp_path: Path) -> Non
         "rss", "desk"
     )
     assert article["created_at"] == at(2026, 3, 7, 10)
+
+
+def test_a_large_first_item_is_still_recognised(store: Any, tmp_path: Path) -> None:
+    video = tiktok_video("7300000000000000003", "big_item", epoch(2026, 3, 2, 9), "Ashford", 1)
+    video["padding"] = ["x" * 1000] * 300  # Zeeschuimer items carry much we do not read
+    path = zeeschuimer_export(tmp_path / "big.ndjson", "tiktok.com", [video])
+    assert path.stat().st_size > 256 * 1024
+    summary = run(store, path)
+    assert (summary.format, *counts(summary)) == ("4cat", 1, 1, 0, 0)
+    assert posts(store[1])["7300000000000000003"]["author"] == PSEUDO("tiktok", "big_item")
+
+
+def test_cli_says_when_4cat_anonymised_the_export(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.scale.import_helpers import cli_config
+
+    row = telegram_map_item(telegram_message("marlowalerts", 9, epoch(2026, 3, 6), "x"), "UTC")
+    row.update(author="REDACTED", author_username="REDACTED", author_name="REDACTED")
+    path = items_to_csv(tmp_path / "anon.csv", [row])
+    result = CliRunner().invoke(app, ["--config", str(cli_config(tmp_path)), "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "anon.csv: 1 row(s) come from a 4CAT-anonymised export (author REDACTED): stored "
+        "without an author" in " ".join(result.output.split())
+    )
