@@ -829,6 +829,8 @@ def item_fields(
             if GENERIC_COUNT.match(str(column)) and isinstance(value, int | float | str):
                 engagement.setdefault(str(column), value)
     fields["engagement"] = engagement
+    if "parent_id" in fields and str(fields["parent_id"]) == str(fields.get("external_id")):
+        del fields["parent_id"]  # 4CAT's Instagram posts name themselves as parent
     text = fields.get("text")
     is_html = mapping.html
     if is_html is None:

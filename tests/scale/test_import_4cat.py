@@ -593,3 +593,36 @@ def test_cli_says_when_4cat_anonymised_the_export(tmp_path: Path) -> None:
         "anon.csv: 1 row(s) come from a 4CAT-anonymised export (author REDACTED): stored "
         "without an author" in " ".join(result.output.split())
     )
+
+
+def test_instagram_mapped_and_threads_from_zeeschuimer(store: Any, tmp_path: Path) -> None:
+    taken = epoch(2026, 3, 3, 15)
+    insta = {"id": "3300_77", "code": "C4abc", "taken_at": taken,
+             "caption": {"text": "Brindle park cleanup"}, "user": {"username": "marlowparks"},
+             "like_count": 12, "comment_count": 3}  # fmt: skip
+    assert counts(run(store, zeeschuimer_export(tmp_path / "i.ndjson", "instagram.com",
+                                                [insta]))) == (1, 1, 0, 0)  # fmt: skip
+    # 4CAT's Instagram map_item: id and parent_id are the shortcode, `timestamp` local.
+    mapped = {"id": "C4abc", "thread_id": "C4abc", "parent_id": "C4abc",
+              "timestamp": "2026-03-03 16:00:00", "unix_timestamp": taken,
+              "url": "https://www.instagram.com/p/C4abc", "body": "Brindle park cleanup",
+              "author": "marlowparks", "num_likes": 12, "num_comments": 3}  # fmt: skip
+    path = items_to_csv(tmp_path / "instagram.csv", [mapped, {**mapped, "id": "C4def",
+                        "thread_id": "C4def", "parent_id": "C4def", "body": "Ashford pool"}])  # fmt: skip
+    assert counts(run(store, path, platform="instagram")) == (2, 1, 1, 0)
+    second = posts(store[1])["C4def"]
+    assert second["parent_id"] is None and second["thread_id"] == "C4def"
+    assert second["author"] == PSEUDO("instagram", "marlowparks")
+    assert second["created_at"] == at(2026, 3, 3, 15) and second["places"] == ["Ashford"]
+    assert second["engagement"] == {"likes": 12, "comments": 3}
+
+    thread_post = {"pk": "1", "code": "Th1", "taken_at": epoch(2026, 3, 4, 8),
+                   "caption": {"text": "Marlow Co. fair"}, "user": {"username": "fairgoer"},
+                   "like_count": 2, "text_post_app_info": {"direct_reply_count": 1}}  # fmt: skip
+    path = zeeschuimer_export(tmp_path / "t.ndjson", "threads.net", [thread_post])
+    assert counts(run(store, path)) == (1, 1, 0, 0)
+    post = posts(store[1])["Th1"]
+    assert post["platform"] == "threads" and post["places"] == ["Marlow County"]
+    assert post["url"] == "https://www.threads.net/@fairgoer/post/Th1"
+    assert post["engagement"] == {"likes": 2, "replies": 1}
+    assert post["author"] == PSEUDO("threads", "fairgoer")
