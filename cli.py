@@ -380,12 +380,14 @@ def import_command(
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from crawlers.imports import import_file, parse_mapping
+    from crawlers.imports import ImportFileError, import_file, parse_mapping, parse_timezone
     from jobs import Runtime
 
     columns = parse_mapping(mapping)
+    parse_timezone(timezone)
     runtime = Runtime.open(_config(ctx))
     summaries = []
+    failures: list[str] = []  # files that could not be imported: reported after the others
     try:
         pseudonymiser = runtime.pseudonymiser()
         with Progress(
@@ -402,22 +404,34 @@ def import_command(
                 def show(done: int, total: int, task: Any = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                summaries.append(
-                    import_file(
-                        path,
-                        settings=runtime.settings,
-                        sessions=runtime.sessions,
-                        pseudonymiser=pseudonymiser,
-                        format=file_format,
-                        platform=platform,
-                        mapping=columns,
-                        timezone=timezone,
-                        batch_size=batch,
-                        progress=show,
+                try:
+                    summaries.append(
+                        import_file(
+                            path,
+                            settings=runtime.settings,
+                            sessions=runtime.sessions,
+                            pseudonymiser=pseudonymiser,
+                            format=file_format,
+                            platform=platform,
+                            mapping=columns,
+                            timezone=timezone,
+                            batch_size=batch,
+                            progress=show,
+                        )
                     )
-                )
+                except ImportFileError as exc:
+                    failures.append(str(exc))
     finally:
         runtime.close()
+    if summaries:
+        _print_import_summaries(summaries)
+    for failure in failures:
+        err_console.print(f"[red]error:[/] {failure}", highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(code=2)
+
+
+def _print_import_summaries(summaries: list[Any]) -> None:
     table = Table(title="Import summary")
     for column in ("file", "format", "rows", "new", "duplicate", "bad", "rows/s"):
         table.add_column(column, justify="left" if column in ("file", "format") else "right")

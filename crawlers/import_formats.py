@@ -140,21 +140,39 @@ def _fourchan_parent(item: Item) -> str | None:
     return _scoped(board, quoted.group(1) if quoted else thread, "board")
 
 
-def _fourchan_author(item: Item) -> Any:
+# 4CAT's 4chan account columns: name, tripcode, poster ID, capcode. In a pseudonymised
+# export each holds a salted hash; two of them alike are both the hash of "" (a name,
+# a tripcode, an ID and a capcode are never the same text).
+_FOURCHAN_ACCOUNT = ("author", "author_trip", "author_type", "author_type_id")
+
+
+def _fourchan_value(item: Item, column: str) -> str | None:
+    value = get_path(item, column)
+    if value is None:
+        return None
+    text = str(value)
+    if _HASHED.match(text) and any(
+        other != column and str(item.get(other)) == text for other in _FOURCHAN_ACCOUNT
+    ):
+        return None
+    return text
+
+
+def _fourchan_author(item: Item) -> str | None:
     """As the crawler: the tripcode, else the name, else the thread's poster ID."""
-    trip = get_path(item, "author_trip")
+    trip = _fourchan_value(item, "author_trip")
     if trip is not None:
         return trip
-    name = get_path(item, "author")
-    named = name is not None and str(name).strip() != "Anonymous"
-    if named and not _HASHED.match(str(name)):
+    name = _fourchan_value(item, "author")
+    if name is not None and name.strip() != "Anonymous" and not _HASHED.match(name):
         return name
-    # 4CAT keeps the API's per-thread poster ID in `author_type`; a name 4CAT hashed may
-    # be "Anonymous", so the poster ID is the safer account there too.
-    board, thread, poster = (get_path(item, k) for k in ("board", "thread_id", "author_type"))
+    # 4CAT keeps the API's per-thread poster ID in `author_type`. A name 4CAT hashed may
+    # be "Anonymous" (most are): without a poster ID it is stored as no author.
+    board, thread = get_path(item, "board"), get_path(item, "thread_id")
+    poster = _fourchan_value(item, "author_type")
     if poster is not None and board is not None and thread is not None:
         return f"{board}/{thread}/ID:{poster}"
-    return name
+    return None if name is not None and _HASHED.match(name) else name
 
 
 def _fourchan_url(item: Item) -> str | None:
@@ -322,7 +340,8 @@ MAPPED: dict[str, Mapping] = {
             Rule(
                 "author",
                 "`author_trip`, else `author`, else `<board>/<thread_id>/ID:` + `author_type` "
-                "(the poster ID, as the crawler); `Anonymous` is no author",
+                "(the poster ID, as the crawler); `Anonymous` is no author, nor is a name "
+                "4CAT hashed when there is no poster ID",
                 _fourchan_author,
             ),
             take("created_at", "unix_timestamp", "timestamp", note=UTC_NOTE),
@@ -868,12 +887,11 @@ def _thread_title(fields: dict[str, Any], titles: dict[str, str]) -> None:
 def _author_state(item: Item, fields: dict[str, Any], platform: str) -> str | None:
     """Whether the author was anonymised or pseudonymised by 4CAT (and then how)."""
     author = fields.get("author")
-    if not isinstance(author, str):
-        return None
-    if author.strip().upper() == "REDACTED":
-        return "redacted"
-    if not _HASHED.match(author):
-        return None
+    if not isinstance(author, str) or not _HASHED.match(author):
+        if isinstance(author, str) and author.strip().upper() == "REDACTED":
+            return "redacted"
+        # e.g. 4chan: a hashed name gave way to the poster ID, or to no author
+        return "hashed" if _HASHED.match(str(item.get("author") or "")) else None
     ids = _ID_COLUMNS + (("author",) if platform == "telegram" else ())
     holders = {str(key) for key, value in item.items() if value == author}
     names = {key for key in holders if _ACCOUNT_COLUMN.match(key)} - set(ids)

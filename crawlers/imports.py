@@ -71,7 +71,14 @@ from store.runs import CrawlCounts, finish_crawl_run, start_crawl_run, sync_sour
 from store.text import sanitize_text
 from store.types import utcnow
 
-__all__ = ["BadRowError", "ImportFileError", "ImportSummary", "import_file", "parse_mapping"]
+__all__ = [
+    "BadRowError",
+    "ImportFileError",
+    "ImportSummary",
+    "import_file",
+    "parse_mapping",
+    "parse_timezone",
+]
 
 FORMATS = ("jsonl", "csv", "4cat")
 # Fields a mapping may fill; "engagement.<name>" adds one engagement count.

@@ -626,3 +626,29 @@ def test_instagram_mapped_and_threads_from_zeeschuimer(store: Any, tmp_path: Pat
     assert post["url"] == "https://www.threads.net/@fairgoer/post/Th1"
     assert post["engagement"] == {"likes": 2, "replies": 1}
     assert post["author"] == PSEUDO("threads", "fairgoer")
+
+
+def test_a_4cat_pseudonymised_4chan_export(store: Any, tmp_path: Path) -> None:
+    def hashed(value: Any) -> str:
+        return hashlib.blake2b(str(value).encode(), digest_size=24,
+                               salt=b"fedcba9876543210").hexdigest()  # fmt: skip
+
+    plain = [
+        fourchan_item("pol", 1, 1, "op", author_type="Ab12"),
+        fourchan_item("pol", 2, 1, ">>1\nreply", author_type="Zz99"),
+        fourchan_item("pol", 3, 1, ">>1\ntripped", author_trip="!Trip9", author_type="Zz98"),
+        fourchan_item("b", 4, 4, "a board without poster IDs"),
+    ]
+    rows = []
+    for row in plain:  # 4CAT's "Pseudonymise" processor on author* columns
+        rows.append({**row, **{k: hashed(row[k]) for k in row if k.startswith("author")}})
+    summary = run(store, items_to_csv(tmp_path / "pseudo-4chan.csv", rows))
+    assert counts(summary) == (4, 4, 0, 0)
+    stored = posts(store[1])
+    # A hashed name may be "Anonymous": the thread's poster ID stands for the account,
+    # an empty tripcode (hashed alike the empty capcode) is no tripcode.
+    assert stored["pol/1"]["author"] == PSEUDO("fourchan", f"pol/1/ID:{hashed('Ab12')}")
+    assert stored["pol/2"]["author"] == PSEUDO("fourchan", f"pol/1/ID:{hashed('Zz99')}")
+    assert stored["pol/3"]["author"] == PSEUDO("fourchan", hashed("!Trip9"))
+    assert stored["b/4"]["author"] is None  # a hashed name and no poster ID
+    assert summary.hashed_authors == 4 and "4CAT-pseudonymised" in summary.notes[0]

@@ -145,10 +145,13 @@ def test_a_file_whose_every_row_fails_is_an_error_and_a_failed_run(
 def test_cli_exits_2_when_every_row_fails(tmp_path: Path) -> None:
     config = cli_config(tmp_path)
     path = write_lines(tmp_path / "zero.jsonl", [json.dumps(post("z", 1, created_at=0))])
-    result = CliRunner().invoke(app, ["--config", str(config), "import", str(path)])
+    good = write_lines(tmp_path / "good.jsonl", [json.dumps(post("g", 2))])
+    result = CliRunner().invoke(app, ["--config", str(config), "import", str(path), str(good)])
     assert result.exit_code == 2, result.output
-    assert result.output.strip().startswith(
-        "error: zero.jsonl: all 1 rows failed: line 1: created_at 0"
+    # the other file is imported and summed up; the failed one is an error line after it
+    assert "Import summary" in result.output and "good.jsonl" in result.output
+    assert result.output.strip().endswith(
+        "error: zero.jsonl: all 1 rows failed: line 1: created_at 0 is before 1990"
     )
     bad_zone = CliRunner().invoke(
         app, ["--config", str(config), "import", str(path), "--timezone", "Nowhere/Else"]
