@@ -335,8 +335,8 @@ MAPPED: dict[str, Mapping] = {
                 "`board/N` of the first `>>N` in `body`, else the thread",
                 _fourchan_parent,
             ),
-            take("title", "subject"),
-            take("text", "body"),
+            take("title", "subject", note="on every post: its thread's, as the crawler"),
+            take("text", "body", note="HTML or text; quote links dropped, as the crawler"),
             Rule(
                 "author",
                 "`author_trip`, else `author`, else `<board>/<thread_id>/ID:` + `author_type` "
