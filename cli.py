@@ -355,7 +355,10 @@ def import_command(
     ] = None,
     file_format: Annotated[
         str | None,
-        typer.Option("--format", help="jsonl, csv or 4cat (default: from the extension)."),
+        typer.Option(
+            "--format",
+            help="jsonl, csv or 4cat (4CAT and Zeeschuimer; default: from the file).",
+        ),
     ] = None,
     mapping: Annotated[
         list[str] | None,

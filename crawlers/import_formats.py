@@ -762,6 +762,8 @@ def _mapped_shape(item: Item) -> str | None:
         return "reddit"
     if "account_username" in keys and "group_id" in keys:
         return "gab"
+    if "account_username" in keys and "account_verified" in keys:
+        return "truthsocial"
     return None
 
 

@@ -81,6 +81,7 @@ __all__ = [
 ]
 
 FORMATS = ("jsonl", "csv", "4cat")
+FORMAT_ALIASES = {"zeeschuimer": "4cat", "ndjson": "jsonl"}  # what users may also write
 # Fields a mapping may fill; "engagement.<name>" adds one engagement count.
 FIELDS = (
     "platform",
@@ -618,6 +619,7 @@ def import_file(
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     fmt = (format or sniff_format(path)).lower()
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt not in FORMATS:
         raise ImportFileError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if platform is not None:

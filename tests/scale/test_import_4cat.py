@@ -652,3 +652,35 @@ def test_a_4cat_pseudonymised_4chan_export(store: Any, tmp_path: Path) -> None:
     assert stored["pol/3"]["author"] == PSEUDO("fourchan", hashed("!Trip9"))
     assert stored["b/4"]["author"] is None  # a hashed name and no poster ID
     assert summary.hashed_authors == 4 and "4CAT-pseudonymised" in summary.notes[0]
+
+
+def test_truth_social_4cat_csv_and_reddit_things(store: Any, tmp_path: Path) -> None:
+    # 4CAT's Truth Social map_item: the columns say the platform.
+    truth = {"id": "333", "created_at": "2026-03-08T10:00:00.000Z", "body": "<p>Ashford!</p>",
+             "url": "https://truthsocial.com/@t/333", "reblogs_count": 1, "replies_count": 2,
+             "account_id": "8", "account_username": "truther", "account_display_name": "T",
+             "account_verified": False, "thread_id": "333",
+             "timestamp": "2026-03-08 10:00:00"}  # fmt: skip
+    assert counts(run(store, items_to_csv(tmp_path / "truth.csv", [truth]))) == (1, 1, 0, 0)
+    post = posts(store[1])["333"]
+    assert post["platform"] == "truthsocial" and post["text"] == "Ashford!"
+    assert post["engagement"] == {"replies_count": 2, "reblogs_count": 1}
+
+    # Reddit's own JSON things (t3 and t1 data), one a line, with --format zeeschuimer.
+    things = [
+        {"name": "t3_zz1", "created_utc": epoch(2026, 3, 8, 11), "title": "Ashford roads",
+         "selftext": "", "author": "poster", "permalink": "/r/marlow/comments/zz1/roads/",
+         "score": 9, "num_comments": 1, "subreddit": "marlow"},
+        {"name": "t1_yy2", "created_utc": epoch(2026, 3, 8, 12), "body": "agreed",
+         "author": "[deleted]", "parent_id": "t3_zz1", "link_id": "t3_zz1",
+         "permalink": "/r/marlow/comments/zz1/roads/yy2/", "score": 2, "subreddit": "marlow"},
+    ]  # fmt: skip
+    path = items_to_ndjson(tmp_path / "reddit.ndjson", things)
+    assert counts(run(store, path, format="zeeschuimer")) == (2, 2, 0, 0)
+    stored = posts(store[1])
+    thread, comment = stored["t3_zz1"], stored["t1_yy2"]
+    assert thread["text"] == thread["title"] == "Ashford roads"
+    assert thread["url"] == "https://www.reddit.com/r/marlow/comments/zz1/roads/"
+    assert thread["engagement"] == {"score": 9, "comments": 1, "subreddit": "marlow"}
+    assert comment["parent_id"] == comment["thread_id"] == "t3_zz1"
+    assert comment["author"] is None and comment["created_at"] == at(2026, 3, 8, 12)
