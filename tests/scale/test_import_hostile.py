@@ -188,3 +188,47 @@ def test_interrupted_imports_are_marked_failed_at_the_next_start(
         assert [run.status for run in rows] == ["failed", "running", "running", "failed", "ok"]
         assert rows[0].message is not None and rows[0].message.startswith("interrupted:")
         assert rows[0].finished_at is not None and len(status) == 3
+
+
+HOSTILE_VALUES: list[Any] = [
+    None, "", " ", 0, -1, 1.5, float("inf"), float("-inf"), 10**40, True, [], {}, [[[]]],
+    {"a": {"b": {"c": 1}}}, "\x00", "a\x00b", "\ud800", "\u202e\u0661\u0662", "😀" * 50,
+    "x" * 400, "2026-03-02", "2026-03-02T04:30:00", "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00", "1772400000", "-1772400000", "NaN", "<p>hi</p>",
+    "2026-02-30T00:00:00Z", "1e309", 1772400000,
+]  # fmt: skip
+FIELDS = ("platform", "external_id", "text", "html", "created_at", "url", "author", "title",
+          "parent_id", "thread_id", "engagement", "language")  # fmt: skip
+
+
+def test_seeded_hostile_rows_never_escape_as_errors(store: Any, tmp_path: Path) -> None:
+    """Every row of a seeded mix of hostile values is stored or reported, never raised."""
+    import random
+
+    chooser = random.Random(20261207)
+    lines = []
+    for n in range(400):
+        row: dict[str, Any] = {"platform": "forum", "external_id": f"h{n}", "text": "t",
+                               "created_at": "2026-03-02T04:30:00Z"}  # fmt: skip
+        for name in chooser.sample(FIELDS, chooser.randint(1, 4)):
+            row[name] = chooser.choice(HOSTILE_VALUES)
+        envelope = chooser.random() < 0.3  # some as Zeeschuimer TikTok items instead
+        if envelope:
+            row = {"source_platform": "tiktok.com", "data": {"id": row.get("external_id"),
+                   "desc": row.get("text"), "createTime": row.get("created_at"),
+                   "author": row.get("author"), "stats": row.get("engagement")}}  # fmt: skip
+        lines.append(json.dumps(row))
+    for fmt in ("jsonl", "4cat"):
+        path = write_lines(tmp_path / f"fuzz-{fmt}.ndjson", lines)
+        summary = run(store, path, format=fmt)
+        assert summary.rows == 400 == summary.new + summary.duplicate + summary.bad
+        assert summary.new > 50 and summary.bad > 250  # the mix exercises both outcomes
+        assert all(b.reason for b in summary.bad_rows)
+    for external_id, stored in posts(store[1]).items():
+        assert "\x00" not in external_id and external_id.strip()
+        assert at_most_tomorrow(stored["created_at"])
+
+
+def at_most_tomorrow(moment: datetime) -> bool:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime(1990, 1, 1, tzinfo=UTC) <= moment <= datetime(2026, 6, 2, 12, tzinfo=UTC)
