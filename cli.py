@@ -345,28 +345,46 @@ def import_command(
     ] = None,
     file_format: Annotated[
         str | None,
-        typer.Option("--format", help="jsonl, csv or 4cat (default: from the extension)."),
+        typer.Option(
+            "--format",
+            help="jsonl, csv or 4cat (4CAT and Zeeschuimer; default: from the file).",
+        ),
     ] = None,
     mapping: Annotated[
         list[str] | None,
         typer.Option("--map", metavar="FIELD=COLUMN", help="Column of a post field (repeatable)."),
     ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 1000,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ZONE",
+            help="Zone of times written without one (4CAT's Telegram, Instagram, Threads "
+            "exports: its server's zone), e.g. Europe/Amsterdam.",
+        ),
+    ] = None,
 ) -> None:
     """Bulk-load posts from files you already have, cleaned and stored like crawled posts.
 
-    JSONL in the post schema, CSV with a column mapping, or 4CAT exports (CSV/NDJSON);
-    authors are pseudonymised, importing twice stores once, bad rows are listed by line
-    and skipped. Example: `cohesion import posts.csv --platform forum --map text=body
-    --map created_at=timestamp --map external_id=id`
+    JSONL in the post schema, CSV with a column mapping, or 4CAT and Zeeschuimer exports
+    (docs/imports.md); authors are pseudonymised, importing twice stores once, bad rows
+    are listed by line and skipped. Example: `cohesion import posts.csv --platform forum
+    --map text=body --map created_at=timestamp --map external_id=id`
     """
-    from cohesion.crawlers.imports import import_file, parse_mapping
+    from cohesion.crawlers.imports import (
+        ImportFileError,
+        import_file,
+        parse_mapping,
+        parse_timezone,
+    )
     from cohesion.runtime import Runtime
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     columns = parse_mapping(mapping)
+    parse_timezone(timezone)
     runtime = Runtime.open(_config(ctx))
     summaries = []
+    failures: list[str] = []  # files that could not be imported: reported after the others
     try:
         pseudonymiser = runtime.pseudonymiser()
         with Progress(
@@ -383,21 +401,34 @@ def import_command(
                 def show(done: int, total: int, task: Any = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                summaries.append(
-                    import_file(
-                        path,
-                        settings=runtime.settings,
-                        sessions=runtime.sessions,
-                        pseudonymiser=pseudonymiser,
-                        format=file_format,
-                        platform=platform,
-                        mapping=columns,
-                        batch_size=batch,
-                        progress=show,
+                try:
+                    summaries.append(
+                        import_file(
+                            path,
+                            settings=runtime.settings,
+                            sessions=runtime.sessions,
+                            pseudonymiser=pseudonymiser,
+                            format=file_format,
+                            platform=platform,
+                            mapping=columns,
+                            timezone=timezone,
+                            batch_size=batch,
+                            progress=show,
+                        )
                     )
-                )
+                except ImportFileError as exc:
+                    failures.append(str(exc))
     finally:
         runtime.close()
+    if summaries:
+        _print_import_summaries(summaries)
+    for failure in failures:
+        err_console.print(f"[red]error:[/] {failure}", highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(code=2)
+
+
+def _print_import_summaries(summaries: list[Any]) -> None:
     table = Table(title="Import summary")
     for column in ("file", "format", "rows", "new", "duplicate", "bad", "rows/s"):
         table.add_column(column, justify="left" if column in ("file", "format") else "right")
@@ -419,6 +450,8 @@ def import_command(
             )
         if s.bad > 20:
             console.print(f"{Path(s.file).name}: {s.bad - 20} more bad row(s)")
+        for note in s.notes:
+            console.print(f"{Path(s.file).name}: {note}", highlight=False, soft_wrap=True)
 
 
 # --- review app and its accounts (issue #6) ---------------------------------------------

@@ -11,21 +11,28 @@ importing a file twice stores it once:
   title, parent_id, thread_id, engagement (object), language.
 - `csv`: a header row; columns named like the schema fields are taken as they are,
   others through a mapping (`--map text=body --map created_at=timestamp`;
-  `engagement.likes=num_likes` puts a column in the engagement object).
-- `4cat`: a 4CAT dataset export, CSV or NDJSON (one mapped item per line), with 4CAT's
-  columns: id, thread_id, author, body, subject, timestamp ("YYYY-MM-DD HH:MM:SS",
-  UTC) or unix_timestamp, url, and engagement counts (likes, comments, shares, views,
-  num_* ...). A mapping overrides any of them.
+  `engagement.likes=num_likes` puts a column in the engagement object; in JSON lines
+  `--map text=data.desc` reaches a nested key).
+- `4cat`: exports of 4CAT (its mapped CSV, its API NDJSON, its "original" NDJSON) and
+  of Zeeschuimer, read per platform by crawlers/import_formats.py, which says which
+  source field feeds each post field (docs/imports.md prints the same tables).
+
+A file's format is taken from `--format`, else from its first line (a Zeeschuimer
+envelope or 4CAT's columns mean `4cat`), else from its extension.
 
 Rows are read in batches (default 1,000); each batch is upserted in one transaction.
-A row that cannot be read (bad JSON, no id, a time without a zone...) is reported with
+A row that cannot be used (bad JSON, no id, a time without a zone, a date before 1990
+or after tomorrow, a NUL in an id, a field over `MAX_FIELD_CHARS`...) is reported with
 its line number and reason and skipped; it never reaches the database. Should a batch
 fail in the database, its rows are retried one transaction each, so a post is stored
-whole (with its author) or not at all and a failure costs only that row.
+whole (with its author) or not at all and a failure costs only that row. A file whose
+every row fails is an error (exit 2), and its run is recorded as failed.
 
 Each import is recorded like a crawl: a disabled `sources` row named
 `import:<file name>` and a `crawl_runs` row (runner "import") with the counts, so
-`cohesion status` shows it and collector health ignores it.
+`cohesion status` shows it and collector health ignores it. While it runs, the row
+names the importing process; an import found "running" whose process is gone (killed,
+machine restarted) is marked failed when the next import starts.
 """
 
 from __future__ import annotations
@@ -33,21 +40,47 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import math
+import os
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cohesion.config import ConfigError, Settings
+from cohesion.crawlers.import_formats import (
+    BadRowError,
+    canonical_platform,
+    get_path,
+    is_export_item,
+    item_fields,
+)
 from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title, detect_language
 from cohesion.store.engine import session_scope
+from cohesion.store.models import CrawlRun
 from cohesion.store.posts import InvalidPostError, PostRecord, upsert_posts
 from cohesion.store.runs import CrawlCounts, finish_crawl_run, start_crawl_run, sync_source
+from cohesion.store.text import sanitize_text
+from cohesion.store.types import utcnow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+__all__ = [
+    "BadRowError",
+    "ImportFileError",
+    "ImportSummary",
+    "import_file",
+    "parse_mapping",
+    "parse_timezone",
+]
 
 FORMATS = ("jsonl", "csv", "4cat")
+FORMAT_ALIASES = {"zeeschuimer": "4cat", "ndjson": "jsonl"}  # what users may also write
 # Fields a mapping may fill; "engagement.<name>" adds one engagement count.
 FIELDS = (
     "platform",
@@ -63,25 +96,19 @@ FIELDS = (
     "engagement",
     "language",
 )
-# 4CAT's export columns -> our fields (the columns every 4CAT dataset has, plus the
-# usual optional ones).
-FOURCAT_COLUMNS = {
-    "external_id": "id",
-    "thread_id": "thread_id",
-    "author": "author",
-    "text": "body",
-    "title": "subject",
-    "created_at": "timestamp",
-    "url": "url",
-}
-# 4CAT columns read as engagement counts when present and numeric.
-FOURCAT_ENGAGEMENT = re.compile(
-    r"^(num_\w+|likes|comments|shares|views|score|replies|reposts|retweets|forwards|"
-    r"reactions|quotes|favourites|favorites|upvotes|downvotes)$"
-)
 PLATFORM_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 # Bad rows kept with their reason for the summary (all are counted).
 MAX_BAD_KEPT = 200
+# The largest text, HTML or CSV field a row may carry (4CAT writes fields up to 1 GiB;
+# Python's csv module stops at 128 KiB unless told), and the longest line read whole.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+MAX_LINE_BYTES = 64 * 1024 * 1024
+# Posts dated outside [EARLIEST, tomorrow] are impossible (epoch 0, 9999-12-31...).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# Author names that stand for no account: 4chan's default name, 4CAT's anonymised
+# exports, Reddit's deleted accounts.
+PLACEHOLDER_AUTHORS = frozenset({"anonymous", "redacted", "[deleted]", "[removed]"})
+MAX_ENGAGEMENT_KEYS = 100
 
 
 class ImportFileError(ConfigError):
@@ -108,6 +135,12 @@ class ImportSummary:
     bad_rows: list[BadRow] = field(default_factory=list)
     seconds: float = 0.0
     run_id: int | None = None
+    # Rows whose author 4CAT had anonymised ("REDACTED"), pseudonymised (a salted
+    # hash), or pseudonymised from an empty name; and runs found interrupted.
+    redacted_authors: int = 0
+    hashed_authors: int = 0
+    empty_hashed_authors: int = 0
+    interrupted_runs: int = 0
 
     @property
     def rate(self) -> float:
@@ -118,9 +151,27 @@ class ImportSummary:
         if len(self.bad_rows) < MAX_BAD_KEPT:
             self.bad_rows.append(BadRow(line, reason))
 
-
-class BadRowError(ValueError):
-    """One row is unusable; the message says why (never with the post's text)."""
+    @property
+    def notes(self) -> list[str]:
+        """What the analyst should know about the file beyond the counts."""
+        notes = []
+        if self.redacted_authors:
+            notes.append(
+                f"{self.redacted_authors} row(s) come from a 4CAT-anonymised export "
+                "(author REDACTED): stored without an author"
+            )
+        if self.hashed_authors or self.empty_hashed_authors:
+            notes.append(
+                f"{self.hashed_authors + self.empty_hashed_authors} row(s) come from a "
+                "4CAT-pseudonymised export: each salted hash counts as one account "
+                f"(pseudonymised again here); {self.empty_hashed_authors} hash(es) of an "
+                "empty name stored without an author"
+            )
+        if self.interrupted_runs:
+            notes.append(
+                f"{self.interrupted_runs} earlier import run(s) had been interrupted: marked failed"
+            )
+        return notes
 
 
 # --- reading -------------------------------------------------------------------------
@@ -140,11 +191,43 @@ def detect_format(path: Path) -> str:
     )
 
 
-def _byte_lines(handle: Any, counter: list[int]) -> Iterator[str]:
-    """Decoded lines of a binary file (UTF-8, BOM allowed), counting bytes read."""
+def sniff_format(path: Path) -> str:
+    """`4cat` when the first line says so (a Zeeschuimer envelope, 4CAT's items)."""
+    fmt = detect_format(path)
+    with path.open("rb") as handle:
+        # The whole first line: one Zeeschuimer item can weigh hundreds of KiB.
+        head = handle.readline(MAX_LINE_BYTES).decode("utf-8-sig", errors="replace").strip()
+    if fmt == "jsonl":
+        try:
+            first_item = json.loads(head)
+        except (ValueError, RecursionError):
+            return fmt
+        if isinstance(first_item, dict) and is_export_item(first_item):
+            return "4cat"
+    elif fmt == "csv":
+        columns = {name.strip() for name in next(csv.reader([head]), [])}
+        if {"id", "thread_id", "body", "timestamp"} <= columns:
+            return "4cat"
+    return fmt
+
+
+def _byte_lines(handle: Any, counter: list[int]) -> Iterator[str | None]:
+    """Decoded lines of a binary file (UTF-8, BOM allowed), counting bytes read.
+
+    A line longer than MAX_LINE_BYTES is skipped unread and stands as None.
+    """
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    for raw in handle:
+    while True:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
         counter[0] += len(raw)
+        if len(raw) > MAX_LINE_BYTES:
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(MAX_LINE_BYTES)
+                counter[0] += len(raw)
+            yield None
+            continue
         try:
             yield decoder.decode(raw)
         except UnicodeDecodeError as exc:
@@ -153,6 +236,9 @@ def _byte_lines(handle: Any, counter: list[int]) -> Iterator[str]:
 
 def read_json_lines(handle: Any, counter: list[int]) -> Iterator[Row]:
     for number, line in enumerate(_byte_lines(handle, counter), start=1):
+        if line is None:
+            yield number, None, f"longer than {MAX_LINE_BYTES:,} bytes"
+            continue
         if not line.strip():
             continue
         try:
@@ -160,14 +246,26 @@ def read_json_lines(handle: Any, counter: list[int]) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
             continue
+        except RecursionError:
+            yield number, None, "JSON nested too deeply"
+            continue
         if not isinstance(value, dict):
             yield number, None, f"expected a JSON object, got {type(value).__name__}"
             continue
         yield number, value, None
 
 
+def _csv_lines(handle: Any, counter: list[int]) -> Iterator[str]:
+    for line in _byte_lines(handle, counter):
+        if line is None:
+            raise ImportFileError(f"a CSV line is longer than {MAX_LINE_BYTES:,} bytes")
+        yield line
+
+
 def read_csv_rows(handle: Any, counter: list[int], delimiter: str = ",") -> Iterator[Row]:
-    reader = csv.reader(_byte_lines(handle, counter), delimiter=delimiter, strict=True)
+    # Process-wide, but only ever raised: 128 KiB by default, far below 4CAT's fields.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
+    reader = csv.reader(_csv_lines(handle, counter), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -216,29 +314,66 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def parse_time(value: Any, *, naive_is_utc: bool) -> datetime:
-    """ISO 8601 (zone required unless naive_is_utc), or epoch seconds."""
+def parse_timezone(name: str | None) -> ZoneInfo | None:
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ValueError, KeyError, OSError):
+        raise ImportFileError(
+            f"--timezone {name!r} is not a time zone name (e.g. Europe/Amsterdam, UTC)"
+        ) from None
+
+
+_EPOCH = re.compile(r"\s*-?\d+(\.\d+)?\s*")
+
+
+def parse_time(
+    value: Any,
+    *,
+    now: datetime,
+    naive: str = "local",
+    zone: ZoneInfo | None = None,
+    naive_hint: str = "add Z or +HH:MM, or pass --timezone",
+) -> datetime:
+    """Epoch seconds or ISO 8601, within [EARLIEST, tomorrow], as UTC.
+
+    A time without a zone is UTC when `naive` is "utc", in `zone` when one is given
+    (--timezone), and otherwise refused with `naive_hint`.
+    """
     if isinstance(value, bool) or value is None or value == "":
         raise BadRowError("created_at is missing")
-    if isinstance(value, int | float) or (
-        isinstance(value, str) and re.fullmatch(r"\s*\d{9,11}(\.\d+)?\s*", value)
-    ):
-        try:
-            return datetime.fromtimestamp(float(value), tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise BadRowError(f"created_at {value!r} is not a usable epoch time") from None
-    if not isinstance(value, str):
-        raise BadRowError(f"created_at must be a string or a number, got {type(value).__name__}")
-    text = value.strip()
+    shown = repr(value)[:40]
     try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise BadRowError(f"created_at {text[:40]!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        if not naive_is_utc:
-            raise BadRowError(f"created_at {text[:40]!r} has no time zone (add Z or +HH:MM)")
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        if isinstance(value, int | float) or (isinstance(value, str) and _EPOCH.fullmatch(value)):
+            moment = datetime.fromtimestamp(float(value), tz=UTC)
+        elif isinstance(value, str):
+            text = value.strip()
+            try:
+                moment = datetime.fromisoformat(text.replace("z", "Z"))
+            except ValueError:
+                raise BadRowError(f"created_at {text[:40]!r} is not an ISO 8601 time") from None
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                if naive == "utc":
+                    moment = moment.replace(tzinfo=UTC)
+                elif zone is not None:
+                    moment = moment.replace(tzinfo=zone)
+                else:
+                    raise BadRowError(f"created_at {text[:40]!r} has no time zone ({naive_hint})")
+            moment = moment.astimezone(UTC)
+        else:
+            raise BadRowError(
+                f"created_at must be a string or a number, got {type(value).__name__}"
+            )
+    except (OverflowError, OSError, ValueError) as exc:
+        if isinstance(exc, BadRowError):
+            raise
+        raise BadRowError(f"created_at {shown} is not a possible time") from None
+    if moment < EARLIEST:
+        raise BadRowError(f"created_at {shown} is before {EARLIEST.year}")
+    if moment > now + timedelta(days=1):
+        raise BadRowError(f"created_at {shown} is after tomorrow")
+    return moment
 
 
 def _text_or_none(value: Any, name: str, limit: int = 300) -> str | None:
@@ -252,15 +387,61 @@ def _text_or_none(value: Any, name: str, limit: int = 300) -> str | None:
     return text or None
 
 
+def _id_or_none(value: Any, name: str) -> str | None:
+    """An id as text; one the store would have to change (NUL...) is refused, never altered."""
+    text = _text_or_none(value, name)
+    if text is not None and sanitize_text(text) != text:
+        raise BadRowError(f"{name} holds a NUL or an unpaired surrogate")
+    return text
+
+
+def _long_text(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRowError(f"{name} must be a string, got {type(value).__name__}")
+    if len(value) > MAX_FIELD_CHARS:
+        raise BadRowError(f"{name} is longer than {MAX_FIELD_CHARS:,} characters")
+    return value
+
+
 def _count(value: Any) -> int | float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return value
+        return value if math.isfinite(value) else None
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
         number = float(value)
         return int(number) if number.is_integer() else number
     return None
+
+
+def _engagement(raw: Any) -> dict[str, Any]:
+    """A flat object of counts (numbers) and short labels; nesting is refused."""
+    if raw in (None, "", {}):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise BadRowError("engagement is not a JSON object") from None
+    if not isinstance(raw, dict):
+        raise BadRowError("engagement must be an object")
+    if len(raw) > MAX_ENGAGEMENT_KEYS:
+        raise BadRowError(f"engagement has more than {MAX_ENGAGEMENT_KEYS} entries")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key)[:100]
+        number = _count(value)
+        if number is not None:
+            out[name] = number
+        elif value is None or isinstance(value, bool):
+            out[name] = value
+        elif isinstance(value, str) and len(value) <= 300:
+            out[name] = value
+        else:
+            raise BadRowError(f"engagement.{name[:40]} must be a number or a short text")
+    return out
 
 
 @dataclass
@@ -274,84 +455,78 @@ class RowMapper:
     def fields(self, row: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         engagement: dict[str, Any] = {}
-        if self.format == "4cat":
-            if not any(key in row for key in ("id", "body", "timestamp", "unix_timestamp")):
-                raise BadRowError(
-                    "not a 4CAT item (no id, body or timestamp column; map fields with --map)"
-                )
-            for target, column in FOURCAT_COLUMNS.items():
-                if column in row:
-                    out[target] = row[column]
-            if row.get("unix_timestamp") not in (None, ""):
-                out["created_at"] = row["unix_timestamp"]
-            for column, value in row.items():
-                if FOURCAT_ENGAGEMENT.match(str(column)):
-                    number = _count(value)
-                    if number is not None:
-                        engagement[column] = number
-        else:
-            for name in FIELDS:
-                if name in row:
-                    out[name] = row[name]
-            if "author" not in out and "author_handle" in row:
-                out["author"] = row["author_handle"]
+        for name in FIELDS:
+            if name in row:
+                out[name] = row[name]
+        if "author" not in out and "author_handle" in row:
+            out["author"] = row["author_handle"]
         for target, column in self.mapping.items():
-            if column not in row:
+            value = row[column] if column in row else get_path(row, column)
+            if value is None and column not in row:
                 raise BadRowError(f"no column {column!r} (mapped to {target})")
             if target.startswith("engagement."):
-                number = _count(row[column])
+                number = _count(value)
                 if number is not None:
                     engagement[target.split(".", 1)[1]] = number
             else:
-                out[target] = row[column]
-        raw = out.get("engagement")
-        if isinstance(raw, str) and raw.strip():
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError:
-                raise BadRowError("engagement is not a JSON object") from None
-        if raw not in (None, "", {}):
-            if not isinstance(raw, dict):
-                raise BadRowError("engagement must be an object")
-            engagement = {**raw, **engagement}
-        out["engagement"] = engagement
+                out[target] = value
+        out["engagement"] = {**_engagement(out.get("engagement")), **engagement}
         return out
+
+
+@dataclass
+class RecordContext:
+    """What build_record needs besides the row: settings of the file's import."""
+
+    default_platform: str | None
+    gazetteer: Gazetteer
+    pseudonymiser: Callable[[str, str], str] | None
+    keep_raw_handles: bool
+    source_id: int | None
+    now: datetime
+    timezone: ZoneInfo | None = None
+    # Thread titles seen so far in this file (4chan replies carry their thread's title).
+    thread_titles: dict[str, str] = field(default_factory=dict)
 
 
 def build_record(
     fields: dict[str, Any],
+    context: RecordContext,
     *,
-    default_platform: str | None,
-    naive_is_utc: bool,
-    gazetteer: Gazetteer,
-    pseudonymiser: Callable[[str, str], str] | None,
-    keep_raw_handles: bool,
-    source_id: int | None,
+    naive_time: str = "local",
+    naive_hint: str = "add Z or +HH:MM, or pass --timezone",
 ) -> PostRecord:
     """A validated PostRecord from mapped fields, cleaned like a crawled post."""
-    platform = _text_or_none(fields.get("platform"), "platform", 40) or default_platform
+    platform = _text_or_none(fields.get("platform"), "platform", 40) or context.default_platform
     if not platform:
         raise BadRowError("no platform (add a platform field or pass --platform)")
     platform = platform.lower()
     if not PLATFORM_RE.match(platform):
         raise BadRowError(f"platform {platform!r} is not a short lowercase name")
-    external_id = _text_or_none(fields.get("external_id"), "external_id")
+    external_id = _id_or_none(fields.get("external_id"), "external_id")
     if not external_id:
         raise BadRowError("external_id is missing (4CAT: the id column)")
-    created_at = parse_time(fields.get("created_at"), naive_is_utc=naive_is_utc)
-    raw_text, html = fields.get("text"), fields.get("html")
-    for name, value in (("text", raw_text), ("html", html)):
-        if value is not None and not isinstance(value, str):
-            raise BadRowError(f"{name} must be a string, got {type(value).__name__}")
-    title = fields.get("title")
-    if title is not None and not isinstance(title, str):
-        raise BadRowError(f"title must be a string, got {type(title).__name__}")
+    parent_id = _id_or_none(fields.get("parent_id"), "parent_id")
+    thread_id = _id_or_none(fields.get("thread_id"), "thread_id")
+    created_at = parse_time(
+        fields.get("created_at"),
+        now=context.now,
+        naive=naive_time,
+        zone=context.timezone,
+        naive_hint=naive_hint,
+    )
+    raw_text = _long_text(fields.get("text"), "text")
+    html = _long_text(fields.get("html"), "html")
+    title = _long_text(fields.get("title"), "title")
     text = clean_text(raw_text or None, html or None)
     title = clean_title(title or None)
     language = _text_or_none(fields.get("language"), "language", 12)
     if language is None:
         language = detect_language(text or title or "")
     handle = _text_or_none(fields.get("author"), "author")
+    if handle is not None and handle.casefold() in PLACEHOLDER_AUTHORS:
+        handle = None
+    pseudonymiser = context.pseudonymiser
     pseudonym = pseudonymiser(platform, handle) if handle and pseudonymiser else None
     record = PostRecord(
         platform=platform,
@@ -360,14 +535,14 @@ def build_record(
         created_at=created_at,
         url=_text_or_none(fields.get("url"), "url", 2000),
         author_pseudonym=pseudonym,
-        author_handle=handle if keep_raw_handles else None,
+        author_handle=handle if context.keep_raw_handles else None,
         title=title,
         language=language,
-        parent_id=_text_or_none(fields.get("parent_id"), "parent_id"),
-        thread_id=_text_or_none(fields.get("thread_id"), "thread_id"),
-        engagement=dict(fields.get("engagement") or {}),
-        places=gazetteer.match(f"{title or ''}\n{text}"),
-        source_id=source_id,
+        parent_id=parent_id,
+        thread_id=thread_id,
+        engagement=_engagement(fields.get("engagement")),
+        places=context.gazetteer.match(f"{title or ''}\n{text}"),
+        source_id=context.source_id,
     )
     try:
         return record.validated()
@@ -379,6 +554,47 @@ def build_record(
 
 Progress = Callable[[int, int], None]  # bytes read, total bytes
 
+_RUNNING = re.compile(r"^importing: pid (\d+) on (.+)$")
+
+
+def _running_marker() -> str:
+    return f"importing: pid {os.getpid()} on {socket.gethostname()}"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def fail_interrupted_imports(session: Session) -> int:
+    """Mark failed the import runs still "running" whose process is gone; how many.
+
+    A run names its process while it runs (`_running_marker`). Runs of another machine
+    are left alone: whether their process lives cannot be told from here.
+    """
+    host = socket.gethostname()
+    query = select(CrawlRun).where(CrawlRun.runner == "import", CrawlRun.status == "running")
+    failed = 0
+    for run in session.scalars(query):
+        match = _RUNNING.match(run.message or "")
+        if match and (match.group(2) != host or _process_alive(int(match.group(1)))):
+            continue
+        run.status = "failed"
+        run.finished_at = utcnow()
+        run.message = (
+            "interrupted: the import ended before it finished "
+            "(posts it had stored are kept; importing the file again adds the rest)"
+        )
+        failed += 1
+    return failed
+
 
 def import_file(
     path: Path | str,
@@ -389,25 +605,38 @@ def import_file(
     format: str | None = None,
     platform: str | None = None,
     mapping: dict[str, str] | None = None,
+    timezone: str | None = None,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> ImportSummary:
-    """Import one file; see the module docstring. Raises ImportFileError for a bad file."""
+    """Import one file; see the module docstring. Raises ImportFileError for a bad file.
+
+    `now` (default: the current time) bounds the dates accepted: up to a day later.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    fmt = (format or detect_format(path)).lower()
+    fmt = (format or sniff_format(path)).lower()
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt not in FORMATS:
         raise ImportFileError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if platform is not None:
-        platform = platform.strip().lower()
+        platform = canonical_platform(platform)
         if not PLATFORM_RE.match(platform):
             raise ImportFileError(f"--platform {platform!r} is not a short lowercase name")
+    zone = parse_timezone(timezone)
     mapping = dict(mapping or {})
+    if fmt == "4cat" and mapping:
+        raise ImportFileError(
+            "--map applies to jsonl and csv files; 4CAT and Zeeschuimer exports are read "
+            "per platform (docs/imports.md)"
+        )
     started = time.monotonic()
     source_name = f"import:{path.name}"[:200]
     summary = ImportSummary(str(path), fmt, source_name)
     with session_scope(sessions) as session:
+        summary.interrupted_runs = fail_interrupted_imports(session)
         source = sync_source(
             session,
             source_name,
@@ -416,11 +645,20 @@ def import_file(
             enabled=False,
         )
         source_id = source.id
-        summary.run_id = start_crawl_run(session, source_id, runner="import").id
+        run = start_crawl_run(session, source_id, runner="import")
+        run.message = _running_marker()
+        summary.run_id = run.id
     mapper = RowMapper(fmt, mapping, platform)
-    gazetteer = Gazetteer(settings.locality.places)
-    keep = settings.privacy.keep_raw_handles
-    zone = settings.locality.zone
+    context = RecordContext(
+        default_platform=platform,
+        gazetteer=Gazetteer(settings.locality.places),
+        pseudonymiser=pseudonymiser,
+        keep_raw_handles=settings.privacy.keep_raw_handles,
+        source_id=source_id,
+        now=now or utcnow(),
+        timezone=zone,
+    )
+    locality_zone = settings.locality.zone
     total = path.stat().st_size
     counter = [0]
     failure: str | None = None
@@ -428,38 +666,32 @@ def import_file(
 
     def flush() -> None:
         if pending:
-            _store(sessions, pending, zone, summary)
+            _store(sessions, pending, locality_zone, summary)
             pending.clear()
         if progress is not None:
             progress(counter[0], total)
 
     try:
         with path.open("rb") as handle:
-            rows = _rows(handle, fmt, path, counter, mapping)
-            for line, row, error in rows:
+            for line, row, error in _rows(handle, fmt, path, counter, mapping):
+                summary.rows += 1
                 if error is not None or row is None:
-                    summary.rows += 1
                     summary.reject(line, error or "unreadable")
                     continue
-                summary.rows += 1
                 try:
-                    fields = mapper.fields(row)
-                    record = build_record(
-                        fields,
-                        default_platform=platform,
-                        naive_is_utc=fmt == "4cat",
-                        gazetteer=gazetteer,
-                        pseudonymiser=pseudonymiser,
-                        keep_raw_handles=keep,
-                        source_id=source_id,
-                    )
+                    record = _record(row, fmt, mapper, context, summary)
                 except BadRowError as exc:
                     summary.reject(line, str(exc))
+                    continue
+                except Exception as exc:  # noqa: BLE001  (a hostile row is a bad row)
+                    summary.reject(line, f"unusable item ({type(exc).__name__})")
                     continue
                 pending.append((line, record))
                 if len(pending) >= batch_size:
                     flush()
             flush()
+        if summary.rows and summary.bad == summary.rows:
+            failure = f"{path.name}: all {summary.rows:,} rows failed: {_reasons(summary)}"
     except ImportFileError as exc:
         failure = f"{path.name}: {exc}"
     except BaseException as exc:  # recorded on the run, then raised
@@ -478,11 +710,36 @@ def import_file(
                     items_duplicate=summary.duplicate,
                     errors=summary.bad + int(failure is not None),
                 ),
-                failure or _message(summary) or None,
+                failure or "; ".join([_message(summary), *summary.notes]).strip("; ") or None,
             )
     if failure:
         raise ImportFileError(failure)
     return summary
+
+
+def _record(
+    row: dict[str, Any],
+    fmt: str,
+    mapper: RowMapper,
+    context: RecordContext,
+    summary: ImportSummary,
+) -> PostRecord:
+    if fmt != "4cat":
+        return build_record(mapper.fields(row), context)
+    item = item_fields(row, context.default_platform, context.thread_titles)
+    fields = {**item.fields, "platform": item.platform}
+    if item.author_state == "redacted":
+        summary.redacted_authors += 1
+    elif item.author_state == "hashed":
+        summary.hashed_authors += 1
+    elif item.author_state == "hashed-empty":
+        summary.empty_hashed_authors += 1
+        fields.pop("author", None)
+    hint = (
+        f"4CAT writes {item.platform} times in its server's local time: "
+        "pass --timezone with that server's zone"
+    )
+    return build_record(fields, context, naive_time=item.naive_time, naive_hint=hint)
 
 
 def _rows(
@@ -506,7 +763,7 @@ def _rows(
             f"the mapping names column(s) the file lacks: {', '.join(missing)} "
             f"(columns: {', '.join(columns)})"
         )
-    if fmt == "4cat" and not {"id", "body"} <= set(columns) | set(mapping.values()):
+    if fmt == "4cat" and not {"id", "body"} <= set(columns):
         raise ImportFileError(
             f"not a 4CAT export: it needs the columns id, body and timestamp "
             f"(columns: {', '.join(columns)})"
@@ -537,9 +794,13 @@ def _store(
         summary.duplicate += result.duplicate
 
 
+def _reasons(summary: ImportSummary) -> str:
+    shown = "; ".join(f"line {b.line}: {b.reason}" for b in summary.bad_rows[:3])
+    more = summary.bad - min(3, len(summary.bad_rows))
+    return shown + (f"; {more} more" if more else "")
+
+
 def _message(summary: ImportSummary) -> str:
     if not summary.bad:
         return ""
-    shown = "; ".join(f"line {b.line}: {b.reason}" for b in summary.bad_rows[:3])
-    more = summary.bad - min(3, len(summary.bad_rows))
-    return f"{summary.bad} bad row(s) skipped: {shown}" + (f"; {more} more" if more else "")
+    return f"{summary.bad} bad row(s) skipped: {_reasons(summary)}"

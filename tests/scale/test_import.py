@@ -10,76 +10,13 @@ from typing import Any
 import cohesion.crawlers.imports as imports
 import pytest
 from cohesion.cli import app
-from cohesion.config import Settings
-from cohesion.crawlers.imports import ImportFileError, import_file, parse_mapping
-from cohesion.store.engine import make_engine, make_session_factory, session_scope
-from cohesion.store.migrate import upgrade
-from cohesion.store.models import Author, CrawlRun, Post, Source
-from cohesion.store.pseudonyms import Pseudonymiser
+from cohesion.crawlers.imports import ImportFileError, parse_mapping
+from cohesion.store.engine import session_scope
+from cohesion.store.models import Author, CrawlRun, Source
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.conftest import TEST_PSEUDONYM_KEY
-
-PLACES = [
-    {"name": "Marlow County", "aliases": ["Marlow Co."], "kind": "county"},
-    {"name": "Ashford", "aliases": [], "kind": "city"},
-]
-PSEUDO = Pseudonymiser(TEST_PSEUDONYM_KEY.encode())
-
-
-def settings_for(url: str, keep_raw_handles: bool = False) -> Settings:
-    return Settings.model_validate(
-        {
-            "database": {"url": url},
-            "locality": {"name": "Marlow County", "timezone": "America/Chicago", "places": PLACES},
-            "privacy": {"keep_raw_handles": keep_raw_handles},
-        }
-    )
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    yield settings_for(db_url), sessions
-    engine.dispose()
-
-
-def run(store: Any, path: Path, **kwargs: Any) -> imports.ImportSummary:
-    settings, sessions = store
-    return import_file(path, settings=settings, sessions=sessions, pseudonymiser=PSEUDO, **kwargs)
-
-
-def posts(sessions: Any) -> dict[str, dict[str, Any]]:
-    with session_scope(sessions) as session:
-        rows = session.execute(
-            select(Post, Author.pseudonym).outerjoin(Author, Post.author_id == Author.id)
-        ).all()
-        return {
-            p.external_id: {
-                "platform": p.platform,
-                "text": p.text,
-                "title": p.title,
-                "created_at": p.created_at,
-                "author": a,
-                "language": p.language,
-                "places": list(p.places),
-                "engagement": dict(p.engagement),
-                "thread_id": p.thread_id,
-                "parent_id": p.parent_id,
-                "url": p.url,
-                "week_start": p.week_start,
-            }
-            for p, a in rows
-        }
-
-
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
+from tests.scale.import_helpers import PSEUDO, cli_config, posts, run, write_lines
 
 GOOD = {
     "platform": "forum",
@@ -200,26 +137,28 @@ def test_bad_mappings_and_files_are_one_line_errors(store: Any, tmp_path: Path) 
 
 
 FOURCAT_CSV = (
-    "id,thread_id,timestamp,unix_timestamp,subject,body,author,author_trip,url,num_replies\n"
-    "1001,1001,2026-02-10 15:00:00,,Ashford thread,We should all go to the Ashford hall,Anonymous,,,12\n"
-    "1002,1001,2026-02-10 15:05:00,1770735900,,Reply without a place,joe,!trip,,0\n"
-    "1003,1001,garbage,,,bad time,x,,,\n"
+    "id,thread_id,timestamp,unix_timestamp,subject,body,author,author_trip,board,num_replies\n"
+    "1001,1001,2026-02-10 15:00:00,,Ashford thread,We should all go to the Ashford hall,"
+    "Anonymous,,pol,12\n"
+    "1002,1001,2026-02-10 15:05:00,1770735900,,>>1001 Reply without a place,joe,,pol,0\n"
+    "1003,1001,garbage,,,bad time,x,,pol,\n"
 )
 
 
 def test_4cat_csv_and_ndjson(store: Any, tmp_path: Path) -> None:
     path = tmp_path / "4cat.csv"
     path.write_text(FOURCAT_CSV, encoding="utf-8")
-    summary = run(store, path, format="4cat", platform="fourchan")
-    assert (summary.rows, summary.new, summary.bad) == (3, 2, 1)
+    summary = run(store, path, platform="4chan")  # the columns say 4CAT: no --format needed
+    assert (summary.format, summary.rows, summary.new, summary.bad) == ("4cat", 3, 2, 1)
     assert summary.bad_rows[0].line == 4 and "not an ISO 8601 time" in summary.bad_rows[0].reason
     stored = posts(store[1])
-    op, reply = stored["1001"], stored["1002"]
+    op, reply = stored["pol/1001"], stored["pol/1002"]
     assert op["title"] == "Ashford thread" and op["places"] == ["Ashford"]
-    assert op["created_at"] == datetime(2026, 2, 10, 15, 0, tzinfo=UTC)  # 4CAT times are UTC
-    assert op["engagement"] == {"num_replies": 12} and op["thread_id"] == "1001"
+    assert op["created_at"] == datetime(2026, 2, 10, 15, 0, tzinfo=UTC)  # 4chan times are UTC
+    assert op["thread_id"] == "pol/1001" and op["parent_id"] is None
+    assert op["author"] is None  # "Anonymous" is no account
     assert reply["created_at"] == datetime.fromtimestamp(1770735900, tz=UTC)
-    assert reply["author"] == PSEUDO("fourchan", "joe")
+    assert reply["author"] == PSEUDO("fourchan", "joe") and reply["parent_id"] == "pol/1001"
 
     ndjson = write_lines(
         tmp_path / "4cat.ndjson",
@@ -237,12 +176,13 @@ def test_4cat_csv_and_ndjson(store: Any, tmp_path: Path) -> None:
             json.dumps({"data": {"nested": True}}),
         ],
     )
-    summary = run(store, ndjson, format="4cat", platform="telegram")
+    summary = run(store, ndjson, format="4cat", platform="forum", timezone="Europe/Amsterdam")
     assert (summary.rows, summary.new, summary.bad) == (2, 1, 1)
-    assert summary.bad_rows[0].reason.startswith("not a 4CAT item")
+    assert summary.bad_rows[0].reason.startswith("not a 4CAT or Zeeschuimer item")
     item = posts(store[1])["2001"]
-    assert item["platform"] == "telegram" and item["engagement"] == {"likes": 7}
-    assert item["created_at"] == datetime(2026, 2, 11, 8, 0, tzinfo=UTC)
+    assert item["platform"] == "forum" and item["engagement"] == {"likes": 7}
+    # a zone-less 4CAT time of an unknown platform is taken in --timezone (CET in February)
+    assert item["created_at"] == datetime(2026, 2, 11, 7, 0, tzinfo=UTC)
 
 
 def test_a_row_the_database_refuses_costs_only_that_row(
@@ -268,13 +208,8 @@ def test_a_row_the_database_refuses_costs_only_that_row(
         assert session.scalar(select(Author.post_count)) == 5
 
 
-def test_cli_import_prints_a_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    config = tmp_path / "cohesion.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n')
+def test_cli_import_prints_a_summary(tmp_path: Path) -> None:
+    config = cli_config(tmp_path)
     path = write_lines(tmp_path / "a.jsonl", [json.dumps(GOOD), "oops"])
     result = CliRunner().invoke(app, ["--config", str(config), "import", str(path)])
     assert result.exit_code == 0, result.output

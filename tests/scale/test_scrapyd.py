@@ -31,17 +31,13 @@ from tests.crawlers.helpers import (
     FAST,
     PLACES,
     TEST_KEY,
-    isolate_crawl_environment,
     make_settings,
     source_state,
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer
 
-
-@pytest.fixture(autouse=True)
-def crawl_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    isolate_crawl_environment(monkeypatch)
+pytestmark = pytest.mark.usefixtures("crawl_env")
 
 
 CREDENTIALS = {
