@@ -9,8 +9,14 @@ What is planted (all parameters of `generate`):
   doxxing posts at rates that differ per platform (a hostile Telegram channel and 4chan
   threads, a mostly civil forum and news site);
 - a spike in `spike_week` (default: the last week, the one the report covers): the
-  county canvass is followed by an election-fraud narrative and threats against the
-  election office, mostly from the loud accounts;
+  county commission's canvass meeting on its Monday is followed, from Tuesday on, by
+  an election-fraud narrative and threats against the election office, mostly from the
+  loud accounts;
+- in the same week, St. Brendan's Church holds a Pride service on Thursday, and from
+  Friday on hate against LGBTQ+ residents and the church's pastor floods in (with
+  counter-speech beside it): a second spike, by target;
+- both events are on the local calendar (`DemoCorpus.events`, written into the demo
+  config), so the report can say which event each spike began after;
 - threats and doxxing aimed at the watchlist (the Marlow County Election Office and
   Election Director Sam Okafor) in the spike week;
 - a few loud accounts writing a large share of the flagged posts;
@@ -81,6 +87,15 @@ SPIKE_PLATFORMS = {
 }
 LOUD_SHARE = 0.6  # chance that a flagged post comes from a loud account (where one posts)
 SPIKE_LOUD_SHARE = 0.8
+# The local calendar of the spike week: (day of the week, title, kind), and the day
+# each burst begins (the day after its event).
+CANVASS_EVENT = (0, "County commission meeting: canvass certification", "meeting")
+CHURCH_EVENT = (3, "Pride service at St. Brendan's Church", "community")
+SPIKE_FIRST_DAY = CANVASS_EVENT[0] + 1
+CHURCH_FIRST_DAY = CHURCH_EVENT[0] + 1
+CHURCH_POSTS = 30  # the church burst at scale 1.0
+CHURCH_PLATFORMS = {"reddit": 0.3, "bluesky": 0.25, "mastodon": 0.15, "telegram": 0.15,
+                    "fourchan": 0.15}  # fmt: skip
 AUTHORS_PER_PLATFORM = 150
 
 
@@ -119,6 +134,8 @@ class DemoCorpus:
     silent_source: str
     seed: int
     scale: float
+    # The local calendar: (day, title, kind) of the events planted before the bursts.
+    events: list[tuple[date, str, str]] = field(default_factory=list)
     _truth: dict[tuple[str, int], Truth] = field(default_factory=dict, repr=False)
 
     def for_platform(self, platform: str) -> list[DemoPost]:
@@ -162,9 +179,15 @@ def generate(
         if week == spike_week:
             builder.spike(week, skip=silent_platform if silent_week == week else None)
     posts = builder.finish()
+    monday = starts[spike_week - 1]
+    events = [
+        (monday + timedelta(days=day), title, kind)
+        for day, title, kind in (CANVASS_EVENT, CHURCH_EVENT)
+    ]
     return DemoCorpus(
-        posts, starts, spike_week, silent_week, SOURCE_NAMES[silent_platform], seed, scale
-    )
+        posts, starts, spike_week, silent_week, SOURCE_NAMES[silent_platform], seed, scale,
+        events,
+    )  # fmt: skip
 
 
 class _Builder:
@@ -189,13 +212,18 @@ class _Builder:
         start = datetime.combine(self.starts[week - 1], time(0), tzinfo=self.zone)
         return start, start + timedelta(days=7)
 
-    def moment(self, platform: str, week: int, after: datetime | None = None) -> datetime:
+    def moment(
+        self, platform: str, week: int, after: datetime | None = None, from_day: int = 0
+    ) -> datetime:
+        """A free second in the week (from its day `from_day` on), or shortly after
+        `after` (a reply)."""
         start, end = self.week_bounds(week)
+        earliest = start + timedelta(days=from_day, hours=1)
         if after is None:
-            low, high = start + timedelta(hours=1), end - timedelta(hours=1)
+            low, high = earliest, end - timedelta(hours=1)
         else:
-            low = after + timedelta(minutes=2)
-            high = min(after + timedelta(hours=30), end - timedelta(minutes=10))
+            low = max(after + timedelta(minutes=2), earliest)
+            high = min(max(after, earliest) + timedelta(hours=30), end - timedelta(minutes=10))
             high = max(high, low + timedelta(minutes=5))
         seconds = self.rng.randrange(int((high - low).total_seconds()))
         moment = (low + timedelta(seconds=seconds)).astimezone(UTC).replace(microsecond=0)
@@ -234,6 +262,7 @@ class _Builder:
         title: str | None = None,
         titled: bool = False,
         loud_share: float = LOUD_SHARE,
+        from_day: int = 0,
     ) -> DemoPost:
         """One post; `titled`: its title is its first sentence (a forum topic)."""
         text = fill(template.text, self.rng)
@@ -246,7 +275,7 @@ class _Builder:
         post = DemoPost(
             platform=platform,
             source=SOURCE_NAMES[platform],
-            created_at=self.moment(platform, week, parent.created_at if parent else None),
+            created_at=self.moment(platform, week, parent.created_at if parent else None, from_day),
             text=text,
             truth=template.truth,
             author=self.author(platform, template.truth, loud_share),
@@ -324,13 +353,17 @@ class _Builder:
         platforms = {p: w for p, w in SPIKE_PLATFORMS.items() if p != skip}
         for _ in range(round(SPIKE_POSTS * self.scale)):
             platform = self.rng.choices(list(platforms), weights=list(platforms.values()))[0]
-            self._spike_post(platform, week, self.template("spike"))
+            self._spike_post(platform, week, self.template("spike"), SPIKE_FIRST_DAY)
         # every watchlist template once: threats and doxxing aimed at the watchlist
         for template in load_pool("watchlist").templates:
             platform = self.rng.choice(["reddit", "bluesky", "fourchan", "mastodon"])
-            self._spike_post(platform, week, template)
+            self._spike_post(platform, week, template, SPIKE_FIRST_DAY)
+        church = {p: w for p, w in CHURCH_PLATFORMS.items() if p != skip}
+        for _ in range(round(CHURCH_POSTS * self.scale)):
+            platform = self.rng.choices(list(church), weights=list(church.values()))[0]
+            self._spike_post(platform, week, self.template("church"), CHURCH_FIRST_DAY)
 
-    def _spike_post(self, platform: str, week: int, template: Template) -> None:
+    def _spike_post(self, platform: str, week: int, template: Template, from_day: int) -> None:
         """A post in the week's threads (always on 4chan and RSS: replies), or a new one."""
         existing = [
             p
@@ -347,8 +380,9 @@ class _Builder:
             parent = self.rng.choice(existing) if existing else None
         titled = parent is None and platform in ("reddit", "discourse")
         self.add(
-            platform, week, template, parent=parent, titled=titled, loud_share=SPIKE_LOUD_SHARE
-        )
+            platform, week, template, parent=parent, titled=titled,
+            loud_share=SPIKE_LOUD_SHARE, from_day=from_day,
+        )  # fmt: skip
 
     def finish(self) -> list[DemoPost]:
         self.posts.sort(key=lambda p: (p.platform, p.created_at))

@@ -94,7 +94,9 @@ def run_demo(
     with _demo_environment(), DemoServer(corpus) as server:
         config_path = write_config(
             out / CONFIG_NAME,
-            demo_settings({platform: server.base_url(platform) for platform in PLATFORMS}),
+            demo_settings(
+                {platform: server.base_url(platform) for platform in PLATFORMS}, corpus.events
+            ),
         )
         result = DemoResult(
             out,

@@ -9,6 +9,7 @@ credential in the user's environment is never sent anywhere by the demo.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,10 @@ def source_tables(base_urls: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def demo_settings(base_urls: dict[str, str]) -> dict[str, Any]:
+def demo_settings(
+    base_urls: dict[str, str], events: list[tuple[date, str, str]] | None = None
+) -> dict[str, Any]:
+    """The demo config; `events` are the corpus's local calendar (DemoCorpus.events)."""
     return {
         "database": {"url": "sqlite:///cohesion.db"},
         "locality": {"name": LOCALITY, "timezone": TIMEZONE, "places": list(PLACES)},
@@ -72,6 +76,10 @@ def demo_settings(base_urls: dict[str, str]) -> dict[str, Any]:
         "report": {"out_dir": "reports"},
         "watchlist": list(WATCHLIST),
         "sources": source_tables(base_urls),
+        "events": [
+            {"date": day.isoformat(), "title": title, "kind": kind}
+            for day, title, kind in events or []
+        ],
     }
 
 

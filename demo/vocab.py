@@ -64,6 +64,8 @@ PLACES = (
         "kind": "institution",
     },
     {"name": "Bexley City Hall", "aliases": [], "kind": "institution"},
+    # The church whose Pride service draws the second planted burst (demo/texts/church.txt).
+    {"name": "St. Brendan's Church", "aliases": ["St. Brendan's"], "kind": "institution"},
 )
 
 

@@ -2,7 +2,8 @@
 
 A weekly spike says that a week was unusual, not when the surge started. Its start is
 the first day of the week on which the key was flagged at least twice its baseline's
-daily rate (and at least `MIN_DAY_COUNT` times); the events within `LEAD_DAYS` days
+daily rate, at least `MIN_DAY_COUNT` times, and at least `WEEK_SHARE` of the week's
+flags (so a stray busy day before the surge is not read as its start); the events within `LEAD_DAYS` days
 before that day (the day itself included) are named beside it, e.g. "began 1 day after:
 Commission vote on the library policy". Naming is not causation: the report says
 "after", never "because of".
@@ -19,6 +20,7 @@ from cohesion.store.events import CalendarEvent
 LEAD_DAYS = 3
 MIN_DAY_COUNT = 2
 SURGE_FACTOR = 2.0
+WEEK_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,8 @@ def spike_began(
     """The first day of the week with a surge (see the module); the week's Monday when
     no single day stands out (a slow rise)."""
     baseline_daily = baseline_flagged / (7 * baseline_weeks) if baseline_weeks else 0.0
-    threshold = max(MIN_DAY_COUNT, SURGE_FACTOR * baseline_daily)
+    week_total = sum(n for day, n in daily.items() if week <= day < week + timedelta(days=7))
+    threshold = max(MIN_DAY_COUNT, SURGE_FACTOR * baseline_daily, WEEK_SHARE * week_total)
     for offset in range(7):
         day = week + timedelta(days=offset)
         if daily.get(day, 0) >= threshold:

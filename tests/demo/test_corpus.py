@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from cohesion.demo import corpus as corpus_module
@@ -100,6 +101,27 @@ def test_spike_week_has_a_planted_spike(corpus: corpus_module.DemoCorpus) -> Non
         and "election" in p.text.lower()
     ]
     assert len(office) >= 5
+
+
+def test_each_burst_begins_the_day_after_its_event(corpus: corpus_module.DemoCorpus) -> None:
+    monday = corpus.week_starts[corpus.spike_week - 1]
+    assert [(day - monday).days for day, _, _ in corpus.events] == [0, 3]
+    (canvass, _, meeting), (service, title, community) = corpus.events
+    assert (meeting, community) == ("meeting", "community") and "St. Brendan's" in title
+    zone = ZoneInfo(corpus_module.TIMEZONE)
+
+    def local_days(kind: str) -> set[date]:
+        return {
+            p.created_at.astimezone(zone).date()
+            for p in corpus.posts
+            if p.truth.kind == kind and p.week == corpus.spike_week
+        }
+
+    assert min(local_days("spike")) == canvass + timedelta(days=1)
+    church = local_days("church")
+    assert min(church) == service + timedelta(days=1) and len(church) <= 3  # Friday to Sunday
+    lgbtq = [p for p in corpus.posts if p.truth.kind == "church" and "lgbtq" in p.truth.targets]
+    assert len(lgbtq) >= 20
 
 
 def test_silent_source_posts_nothing_that_week(corpus: corpus_module.DemoCorpus) -> None:

@@ -34,6 +34,9 @@ def test_a_spike_begins_on_its_first_day_of_surge() -> None:
     assert spike_began(week, {date(2026, 11, 19): 1}, 28, 4) == week
     # No baseline at all: two flags in a day are a start.
     assert spike_began(week, {date(2026, 11, 20): 2}, 0, 0) == date(2026, 11, 20)
+    # A stray pair on Tuesday is not the start of a 40-flag surge from Friday.
+    burst = {date(2026, 11, 17): 2, date(2026, 11, 20): 20, date(2026, 11, 21): 20}
+    assert spike_began(week, burst, 4, 4) == date(2026, 11, 20)
 
 
 def test_events_within_three_days_before_are_named_nearest_first() -> None:
