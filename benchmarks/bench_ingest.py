@@ -22,15 +22,10 @@ import argparse
 import json
 import os
 import sqlite3
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import cohesion.store.posts  # noqa: E402

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from cohesion import weeks as isoweeks  # noqa: E402
 from cohesion.config import Settings  # noqa: E402

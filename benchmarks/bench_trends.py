@@ -28,8 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from cohesion import weeks as isoweeks  # noqa: E402
 from cohesion.config import Settings  # noqa: E402
 from cohesion.reports import calibration as report_calibration  # noqa: E402
