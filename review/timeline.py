@@ -87,6 +87,13 @@ def timeline_svg(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}">'
             f"<title>{escape(platform)}</title></polyline>"
         )
+        for p in series:  # a dot per week, so a single week still shows
+            if p.value is not None:
+                parts.append(
+                    f'<circle cx="{x(p.week):.1f}" cy="{y(p.value):.1f}" r="3" fill="{colour}">'
+                    f"<title>{escape(platform)} {p.week.isoformat()}: {_fmt(p.value)}</title>"
+                    "</circle>"
+                )
         parts.append(
             f'<text x="{LEFT + plot_w + 8}" y="{TOP + 14 * (n + 1)}" font-size="12" '
             f'fill="{colour}">{escape(platform)}</text>'

@@ -152,9 +152,16 @@ def timeline(
         volume = volume.where(Post.platform.in_(filters.platforms))
     volume = volume.group_by(Post.week_start, Post.platform)
     posts = {(week, platform): n for week, platform, n in session.execute(volume)}
-    keys = sorted(set(found) | set(posts))
-    return [TimelinePoint(week, platform, found.get((week, platform), 0), posts.get((week, platform), 0))
-            for week, platform in keys if first <= week <= last]  # fmt: skip
+    # Every week of the range for every platform seen, zeros included: a line on a chart
+    # must not skip a week in which a platform had no match.
+    platforms = sorted({platform for _, platform in (*found, *posts)})
+    return [
+        TimelinePoint(
+            week, platform, found.get((week, platform), 0), posts.get((week, platform), 0)
+        )
+        for week in isoweeks.weeks_between(first, last)
+        for platform in platforms
+    ]
 
 
 def parse_filters(

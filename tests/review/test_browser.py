@@ -260,3 +260,37 @@ def test_analyst_works_the_calibration_queue_blind(live_app: LiveApp, browser: A
     assert reviews[1].note == "ordinary complaint"
     assert truth == {order[0]: {"anti_government"}, order[1]: set()}
     assert shot.stat().st_size > 10_000
+
+
+def test_analyst_searches_and_opens_a_match(live_app: LiveApp, browser: Any) -> None:
+    ids, base = live_app.world.ids, live_app.url
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page)
+    _login(page, base, *ANALYST)
+    page.click('nav a[href="/search"]')
+    page.wait_for_url(f"{base}/search")
+    page.fill("#search-q", '"fake ballots" OR commissioner')
+    page.press("#search-q", "Enter")
+    page.wait_for_url(f"{base}/search?**")
+    results = page.locator("#search-results tbody tr")
+    assert results.count() == 2
+    assert page.locator("#search-results mark").first.inner_text().lower() in (
+        "fake ballots", "commissioner", "fake", "ballots",
+    )  # fmt: skip
+    assert page.locator("svg.timeline polyline").count() >= 2  # one line per platform
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+    # A query that is not valid syntax is explained, and nothing breaks.
+    page.fill("#search-q", "(county")
+    page.press("#search-q", "Enter")
+    page.wait_for_selector("#search-error")
+    assert "parenthesis is not closed" in page.locator("#search-error").inner_text()
+    # Open a match: the post page of that post.
+    page.fill("#search-q", "commissioner")
+    page.press("#search-q", "Enter")
+    page.wait_for_url(f"{base}/search?**")
+    page.locator("#search-results a.open").first.click()
+    page.wait_for_url(f"{base}/posts/{ids['t3_threat']}**")
+    page.close()
+    assert watch.dialogs == []
+    assert not [m for m in watch.console if "Content Security Policy" in m or "pageerror" in m]

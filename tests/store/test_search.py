@@ -165,9 +165,10 @@ def test_timeline_counts_matches_beside_all_posts(
     with session_scope(sessions) as session:
         points = timeline(session, parse_query("clerk"), SearchFilters(), world["model"])
     table = {(p.week_start, p.platform): (p.matches, p.posts) for p in points}
-    assert table == {
+    assert table == {  # every week for every platform seen: zeros are points too
         (W1, "reddit"): (2, 2),
         (W1, "mastodon"): (0, 1),
+        (W1, "telegram"): (0, 0),
         (W2, "mastodon"): (1, 1),
         (W2, "telegram"): (1, 2),
         (W2, "reddit"): (1, 1),

@@ -59,6 +59,8 @@ def test_timeline(config: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["week"], r["platform"], r["matches"], r["posts"], r["per_1000"]) for r in rows] == [
         ("2026-W46", "reddit", "1", "1", "1000.0"),
+        ("2026-W46", "rss", "0", "0", ""),  # no posts: no rate
+        ("2026-W47", "reddit", "0", "0", ""),
         ("2026-W47", "rss", "1", "2", "500.0"),
     ]
 
