@@ -21,8 +21,14 @@ from store.engine import DatabaseError
 from store.posts import InvalidPostError
 from store.pseudonyms import PseudonymKeyError
 
+
+class InputError(ValueError):
+    """A command-line value the command cannot use (raised from option callbacks too)."""
+
+
 # Mistakes a user can make (bad config, unreachable database...): one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
+    InputError,
     ConfigError,
     DatabaseError,
     PseudonymKeyError,
@@ -455,12 +461,13 @@ def review(
     open http://127.0.0.1:8080
     """
     from jobs import Runtime, serve_review
+    from review.app import ListenError
     from review.auth import SecretError
 
     runtime = Runtime.open(_config(ctx))
     try:
         serve_review(runtime, host, port, https_only=https_only)
-    except SecretError as exc:
+    except (SecretError, ListenError) as exc:
         _fail(exc)
     finally:
         runtime.close()
@@ -640,7 +647,7 @@ def _check_week(value: str | None) -> str | None:
         try:
             parse_week(value)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+            raise InputError(f"--week: {exc}") from None
     return value
 
 
@@ -1037,13 +1044,16 @@ def classify_file_command(
     Example: `cohesion classify-file posts.jsonl predictions.jsonl`
     """
     import classify
-    from classify.batch import classify_file
+    from classify.batch import SameFileError, classify_file
 
     try:
         loaded = classify.load_model(model)
     except classify.ModelLoadError as exc:
         _fail(exc)
-    result = classify_file(in_path, out_path, loaded, batch_size)
+    try:
+        result = classify_file(in_path, out_path, loaded, batch_size)
+    except SameFileError as exc:
+        _fail(exc)
     console.print(
         f"classified {result.lines} line(s) with {result.model}; {result.flagged} flagged"
         + (f'; {result.errors} unreadable line(s) marked with "error"' if result.errors else "")

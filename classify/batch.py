@@ -4,12 +4,15 @@ Input: one JSON object per line with "id" and "text". Output: one line per input
 in order, in the shape of `Prediction.to_json`. A line that is not a JSON object, or
 whose text is missing, still gets an output line (no flags) with an "error" field, so
 line N of the output always answers line N of the input. Blank lines are skipped.
-Undecodable bytes are replaced, never fatal.
+Undecodable bytes are replaced, never fatal. A hostile line (nesting too deep to parse,
+a lone surrogate in its id or text, which no UTF-8 file can hold) is such a bad line
+too, never a traceback. The output may not be the input: that would empty it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -28,25 +31,54 @@ class FileResult:
     model: str
 
 
+class SameFileError(ValueError):
+    """classify-file was asked to write over its own input."""
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when `value` cannot be written back as UTF-8 JSON (the id is echoed)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return True
+    return False
+
+
+def _record(number: int, line: str) -> tuple[Any, str, str | None]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, "", f"line {number}: not valid JSON ({exc.msg})"
+    except RecursionError:
+        return None, "", f"line {number}: nested too deeply to read"
+    if not isinstance(record, dict):
+        return None, "", f"line {number}: expected a JSON object"
+    post_id, text = record.get("id"), record.get("text")
+    if _has_lone_surrogate(post_id):
+        return None, "", f"line {number}: the id is not valid Unicode (a lone surrogate)"
+    if text is None:
+        return post_id, "", f'line {number}: no "text" field'
+    if isinstance(text, (int, float)):  # a number is text enough; bool is an int too
+        text = str(text)
+    if not isinstance(text, str):
+        return post_id, "", f'line {number}: "text" is not a string'
+    if _has_lone_surrogate(text):
+        return post_id, "", f"line {number}: the text is not valid Unicode (a lone surrogate)"
+    return post_id, text, None
+
+
 def _records(path: Path) -> Iterator[tuple[Any, str, str | None]]:
     """(id, text, error) per non-blank input line."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield None, "", f"line {number}: not valid JSON ({exc.msg})"
-                continue
-            if not isinstance(record, dict):
-                yield None, "", f"line {number}: expected a JSON object"
-                continue
-            text = record.get("text")
-            if text is not None and not isinstance(text, str):
-                text = str(text)
-            error = None if text is not None else f'line {number}: no "text" field'
-            yield record.get("id"), text or "", error
+            if line.strip():
+                yield _record(number, line)
+
+
+def _same_file(in_path: Path, out_path: Path) -> bool:
+    if out_path.exists():
+        return os.path.samefile(in_path, out_path)
+    return in_path.resolve() == out_path.resolve()
 
 
 def classify_file(
@@ -56,6 +88,11 @@ def classify_file(
     in_path, out_path = Path(in_path), Path(out_path)
     if not in_path.is_file():
         raise FileNotFoundError(f"input file {in_path} does not exist")
+    if _same_file(in_path, out_path):
+        raise SameFileError(
+            f"the output {out_path} is the input file; writing it would empty the input, "
+            "so name another output file"
+        )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     lines = flagged = errors = 0
     records = _records(in_path)

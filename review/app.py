@@ -6,8 +6,10 @@ from review/static (no CDN); every response carries a strict Content-Security-Po
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +27,12 @@ from review.rendering import environment
 from review.retrain import RetrainFn, RetrainManager
 from review.routes import admin, auth, calibration, posts, queue
 from review.routes import retrain as retrain_routes
-from review.security import LoginRequired, SecurityHeadersMiddleware, login_url
+from review.security import (
+    LoginRequired,
+    SecurityHeadersMiddleware,
+    login_url,
+    response_headers,
+)
 
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (
@@ -77,6 +84,8 @@ def create_app(
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    # Runs in Starlette's outermost middleware, outside SecurityHeadersMiddleware.
+    app.add_exception_handler(Exception, _server_error)
     return app
 
 
@@ -108,18 +117,63 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     return _error_page(400, "The request was not valid.")
 
 
+class ListenError(OSError):
+    """The review app cannot listen on the address asked for (port in use, no such host)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound, listening socket, or ListenError with a message for the user.
+
+    Bound here rather than by uvicorn, which logs a bind failure and exits the process.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        hint = (
+            "; is the review app already running? use --port"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    return sock
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug: the error page (no traceback) with the headers every page carries.
+
+    Starlette logs the exception and re-raises it after sending this."""
+    page = _error_page(500, "Something went wrong on the server; the error was logged.")
+    for name, value in response_headers(request.url.path):
+        page.headers[name.decode()] = value.decode()
+    return page
+
+
 def serve(app: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
+    sock = listen(host, port)
     if not _is_loopback(host):
         log.warning(
             "the review app listens on %s: anyone who can reach it sees the login page; "
             "serve it only behind TLS and start it with --https-only",
             host,
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info"
     )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def _is_loopback(host: str) -> bool:

@@ -38,6 +38,12 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def response_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """What every response carries; pages (not static files) are never cached."""
+    cache = [] if path.startswith("/static/") else [(b"cache-control", b"no-store")]
+    return [*SECURITY_HEADERS, *cache]
+
+
 class SecurityHeadersMiddleware:
     """Adds the CSP and friends to every response; pages are never cached (they hold
     hostile text and personal data), static files may be."""
@@ -49,15 +55,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope.get("path", "").startswith("/static/")
+        extra = response_headers(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

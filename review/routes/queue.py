@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from classify.taxonomy import NARRATIVES, TARGETS
 from review.context import client_ip, db
+from review.inputs import parse_day
 from review.rendering import render
 from review.security import Viewer
 from store import audit, decisions, review_queries
@@ -39,7 +39,7 @@ def parse_filters(params: Mapping[str, str]) -> QueueFilters:
             target=value("target"),
             narrative=value("narrative"),
             source=value("source"),
-            week=date.fromisoformat(week) if week else None,
+            week=parse_day(week, "week") if week else None,
             status=value("status") or "unreviewed",
             watchlist=value("watchlist") in ("1", "on", "true"),
         )
