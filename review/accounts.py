@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.auth import hash_password
-from store import audit, users
+from store import audit, review_sessions, users
 from store.engine import session_scope
 from store.users import UserInfo
 
@@ -46,9 +46,11 @@ def set_disabled(
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> UserInfo:
-    """Disable (or re-enable) an account; a disabled user's sessions stop working at once."""
+    """Disable (or re-enable) an account; its sessions end at once either way, so a
+    cookie copied before a disable does not come back to life with the account."""
     with session_scope(sessions) as session:
         user = users.set_disabled(session, username, disabled)
+        ended = review_sessions.end_user_sessions(session, user.id)
         audit.record_audit(
             session,
             "user.disable" if disabled else "user.enable",
@@ -56,6 +58,7 @@ def set_disabled(
             actor=actor,
             object_type="user",
             object_id=user.username,
+            detail={"sessions_ended": ended},
             ip=ip,
         )
     return user

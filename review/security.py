@@ -9,7 +9,6 @@ route gets 403; a POST without the session's CSRF token gets 403.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from review.auth import csrf_matches, new_csrf_token
 from review.context import app_context, db
-from store import users
+from store import review_sessions, users
 from store.users import UserInfo
 
 CSP = (
@@ -87,16 +86,21 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token; reload the page")
 
 
+SESSION_KEY = "sid"
+
+
 def current_user(request: Request) -> UserInfo:
+    """The account of the request's server-side session (store/review_sessions.py).
+
+    The cookie only names the session; logout, expiry and any change to the account
+    delete it, so a copied cookie stops working at once."""
     session = request.session
-    user_id, login_at = session.get("uid"), session.get("login_at")
-    if not isinstance(user_id, int) or not isinstance(login_at, int | float):
-        raise LoginRequired()
-    if time.time() - login_at > app_context(request).session_hours * 3600:
-        session.clear()
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
         raise LoginRequired()
     with db(request) as s:
-        user = users.get_user(s, user_id)
+        user_id = review_sessions.session_user(s, token, app_context(request).session_hours)
+        user = users.get_user(s, user_id) if user_id is not None else None
     if user is None or user.disabled:
         session.clear()
         raise LoginRequired()

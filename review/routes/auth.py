@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from review.auth import csrf_matches, hash_password, needs_rehash, new_csrf_token, verify_password
 from review.context import app_context, client_ip, db
 from review.rendering import render
-from review.security import Actor, safe_next
-from store import audit, users
+from review.security import SESSION_KEY, Actor, safe_next
+from store import audit, review_sessions, users
 
 router = APIRouter()
 
@@ -81,14 +80,17 @@ def login(
             error="Wrong username or password.",
         )
     limiter.succeeded(username, ip)
+    with db(request) as session:
+        token = review_sessions.open_session(session, user.id, app_context(request).session_hours)
     request.session.clear()
-    request.session.update(uid=user.id, login_at=int(time.time()), csrf=new_csrf_token())
+    request.session.update({SESSION_KEY: token, "csrf": new_csrf_token()})
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, user: Actor) -> Response:
     with db(request) as session:
+        review_sessions.end_session(session, str(request.session.get(SESSION_KEY)))
         audit.record_audit(
             session, "logout", user_id=user.id, actor=user.username, ip=client_ip(request)
         )
