@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
-from review.auth import LoginRateLimiter
+from review.auth import username_key
 from review.context import AppContext
 from review.rendering import environment
 from review.retrain import RetrainFn, RetrainManager
@@ -33,6 +33,7 @@ from review.security import (
     login_url,
     response_headers,
 )
+from review.throttle import LoginThrottle
 
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (
@@ -56,15 +57,17 @@ def create_app(
     retrain: RetrainFn | None = None,
     locality: str = "",
     timezone: str = "UTC",
+    throttle: LoginThrottle | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
     )
     app.state.ctx = AppContext(
         sessions=sessions,
-        limiter=LoginRateLimiter(),
+        throttle=throttle or LoginThrottle(),
         retrain=RetrainManager(retrain),
         session_hours=session_hours,
+        username_key=username_key(secret),
         locality=locality,
         timezone=timezone,
     )

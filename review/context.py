@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.auth import LoginRateLimiter
 from review.retrain import RetrainManager
+from review.throttle import LoginThrottle
 from store.engine import session_scope
 
 
 @dataclass
 class AppContext:
     sessions: sessionmaker[Session]
-    limiter: LoginRateLimiter
+    throttle: LoginThrottle
     retrain: RetrainManager
     session_hours: int
+    username_key: bytes  # keys the hash of unknown usernames in the audit log
     locality: str = ""
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
 
