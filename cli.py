@@ -475,7 +475,7 @@ def review(
 
 user_app = typer.Typer(
     cls=CohesionGroup,
-    help="Review-app accounts: add, list and disable analysts and admins.",
+    help="Review-app accounts: add, list, disable, re-password and re-role accounts.",
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
@@ -568,6 +568,67 @@ def user_disable(
     finally:
         runtime.close()
     console.print(f"disabled {user.username}")
+
+
+def _read_password(password_stdin: bool) -> str:
+    import sys
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a new password for an account (asked twice, hidden); its sessions end at once.
+
+    The password must have 10 characters or more, not be blank or contain the username,
+    and not be easy to guess. Audited as user.passwd.
+    Example: `cohesion user passwd maria`
+    """
+    from jobs import Runtime
+    from review.accounts import set_password
+    from review.auth import WeakPasswordError
+
+    password = _read_password(password_stdin)
+    runtime = Runtime.open(_config(ctx))
+    try:
+        user = set_password(runtime.sessions, name, password)
+    except (LookupError, WeakPasswordError) as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    console.print(f"new password set for {user.username}; their sessions have ended")
+
+
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Argument(help="analyst or admin.")],
+) -> None:
+    """Change an account's role; its sessions end at once. Audited as user.role.
+
+    The last enabled admin cannot be made an analyst. Example: `cohesion user role omar admin`
+    """
+    from jobs import Runtime
+    from review.accounts import set_role
+    from store.review_queries import ReviewInputError
+
+    runtime = Runtime.open(_config(ctx))
+    try:
+        user = set_role(runtime.sessions, name, role)
+    except (LookupError, ReviewInputError) as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    console.print(f"{user.username} is now {user.role}; their sessions have ended")
 
 
 def _weeks_table(rows: list[Any]) -> Table:
