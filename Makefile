@@ -31,7 +31,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy cli.py config.py jobs.py scheduler.py store crawlers reports review classify demo
+	$(BIN)/mypy cli.py config.py jobs.py scheduler.py private_files.py store crawlers reports review classify demo
 
 # Everything CI checks, in one command.
 check: lint test

@@ -166,6 +166,7 @@ def status(
 
     runtime = Runtime.open(_config(ctx))
     zone = runtime.settings.locality.zone
+    _warn_if_database_readable(runtime.engine)
     try:
         with session_scope(runtime.sessions) as session:
             totals = store_status.totals(session)
@@ -186,6 +187,25 @@ def status(
     console.print(_weeks_table(per_week))
     console.print(_gaps_table(gaps, weeks))
     console.print(_runs_table(runs))
+
+
+def _warn_if_database_readable(engine: Any) -> None:
+    """The database holds password hashes, addresses and post text: say so when other
+    users of the machine can read its file."""
+    from private_files import readable_by_others
+
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.exists() and readable_by_others(path):
+        mode = path.stat().st_mode & 0o777
+        err_console.print(
+            f"[yellow]warning:[/] the database {path} can be read by other users "
+            f"(mode {mode:o}); run `chmod 600 {path}`",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("classify")

@@ -21,6 +21,7 @@ from typing import Any
 
 from classify.model import BATCH_SIZE, Model
 from classify.prediction import Prediction
+from private_files import open_private, private_dir
 
 
 @dataclass
@@ -93,10 +94,10 @@ def classify_file(
             f"the output {out_path} is the input file; writing it would empty the input, "
             "so name another output file"
         )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_path.parent)
     lines = flagged = errors = 0
     records = _records(in_path)
-    with out_path.open("w", encoding="utf-8") as out:
+    with open_private(out_path, "w", encoding="utf-8") as out:
         while chunk := list(islice(records, max(1, batch_size))):
             predictions: list[Prediction] = model.predict(
                 [text for _, text, _ in chunk], batch_size

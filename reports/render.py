@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from private_files import private_dir, write_private
 from reports.charts import render_charts
 from reports.escape import md_text, safe_url
 from reports.weekly import WeeklyReport
@@ -139,12 +140,12 @@ def render_html(report: WeeklyReport, charts: dict[str, bytes]) -> str:
 
 
 def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     charts = render_charts(report)
     written = []
     for name, data in charts.items():
         path = out_dir / name
-        path.write_bytes(data)
+        write_private(path, data)
         written.append(path)
     outputs = {
         "index.html": render_html(report, charts),
@@ -154,6 +155,6 @@ def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
     }
     for name, text in outputs.items():
         path = out_dir / name
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
         written.append(path)
     return WrittenReport(out_dir, tuple(written))

@@ -14,6 +14,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from private_files import create_private
+
 # Writers wait this long for one another before SQLite gives up with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -68,9 +70,10 @@ def _create(url: str, drivername: str, **kwargs: Any) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     if database and database != ":memory:":
-        parent = Path(database).expanduser().resolve().parent
-        if not parent.is_dir():
-            raise DatabaseError(f"the folder for the SQLite database does not exist: {parent}")
+        path = Path(database).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise DatabaseError(f"the folder for the SQLite database does not exist: {path.parent}")
+        create_private(path)  # before SQLite creates it with the umask's mode
     engine = _create(
         url, "sqlite", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
     )
