@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +29,11 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def sqlite_url(path: Path | str) -> str:
+    """The URL of the SQLite file at `path`, with `#`, `?`, `%` and spaces escaped."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

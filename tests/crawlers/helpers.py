@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from config import Settings
 from store import migrate
-from store.engine import make_engine, make_session_factory, session_scope
+from store.engine import make_engine, make_session_factory, session_scope, sqlite_url
 from store.models import Author, CrawlRun, Post, Source
 from store.pseudonyms import Pseudonymiser
 
@@ -51,7 +51,7 @@ def make_settings(
     **crawl: Any,
 ) -> Settings:
     """Settings with a migrated SQLite store in tmp_path (use the crawl_env fixture)."""
-    url = f"sqlite:///{tmp_path / db_name}"
+    url = sqlite_url(tmp_path / db_name)
     settings = Settings.model_validate(
         {
             "database": {"url": url},
