@@ -36,13 +36,19 @@ class SameFileError(ValueError):
     """classify-file was asked to write over its own input."""
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    """True when `value` cannot be written back as UTF-8 JSON (the id is echoed)."""
+def _unwritable(value: Any) -> str | None:
+    """Why `value` cannot be written back as standard UTF-8 JSON (ids are echoed), or
+    None. Python reads NaN and Infinity, but they are not JSON, and other tools refuse
+    a file holding them."""
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError):
-        return True
-    return False
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    except ValueError:
+        return "holds NaN or Infinity, which JSON has not"
+    except RecursionError:
+        return "is nested too deeply"
+    return None
 
 
 def _record(number: int, line: str) -> tuple[Any, str, str | None]:
@@ -55,17 +61,26 @@ def _record(number: int, line: str) -> tuple[Any, str, str | None]:
     if not isinstance(record, dict):
         return None, "", f"line {number}: expected a JSON object"
     post_id, text = record.get("id"), record.get("text")
-    if _has_lone_surrogate(post_id):
-        return None, "", f"line {number}: the id is not valid Unicode (a lone surrogate)"
+    if problem := _unwritable(post_id):
+        return None, "", f"line {number}: the id {problem}"
     if text is None:
         return post_id, "", f'line {number}: no "text" field'
     if isinstance(text, (int, float)):  # a number is text enough; bool is an int too
         text = str(text)
     if not isinstance(text, str):
         return post_id, "", f'line {number}: "text" is not a string'
-    if _has_lone_surrogate(text):
-        return post_id, "", f"line {number}: the text is not valid Unicode (a lone surrogate)"
+    if problem := _unwritable(text):
+        return post_id, "", f"line {number}: the text {problem}"
     return post_id, text, None
+
+
+# Characters JSON leaves raw in strings that str.splitlines() (and so many readers of
+# "one JSON per line") takes for line ends.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
 
 
 def _records(path: Path) -> Iterator[tuple[Any, str, str | None]]:
@@ -107,7 +122,7 @@ def classify_file(
                 if error:
                     row["error"] = error
                     errors += 1
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(_json_line(row))
                 lines += 1
                 flagged += bool(prediction.flags)
     return FileResult(lines, flagged, errors, model.version)
