@@ -23,8 +23,14 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+
+class InputError(ValueError):
+    """A command-line value the command cannot use (raised from option callbacks too)."""
+
+
 # Mistakes a user can make (bad config, unreachable database...): one line, no traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
+    InputError,
     ConfigError,
     DatabaseError,
     PseudonymKeyError,
@@ -157,6 +163,7 @@ def status(
     from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
+    _warn_if_database_readable(runtime.engine)
     try:
         state = collect_status(runtime, weeks)
     finally:
@@ -171,6 +178,25 @@ def status(
     console.print(_weeks_table(state.per_week))
     console.print(_gaps_table(state.gaps, weeks))
     console.print(_runs_table(state.runs))
+
+
+def _warn_if_database_readable(engine: Any) -> None:
+    """The database holds password hashes, addresses and post text: say so when other
+    users of the machine can read its file."""
+    from cohesion.private_files import readable_by_others
+
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.exists() and readable_by_others(path):
+        mode = path.stat().st_mode & 0o777
+        err_console.print(
+            f"[yellow]warning:[/] the database {path} can be read by other users "
+            f"(mode {mode:o}); run `chmod 600 {path}`",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("classify")
@@ -477,13 +503,14 @@ def review(
     open http://127.0.0.1:8080
     """
     from cohesion.jobs.review import serve_review
+    from cohesion.review.app import ListenError
     from cohesion.review.auth import SecretError
     from cohesion.runtime import Runtime
 
     runtime = Runtime.open(_config(ctx))
     try:
         serve_review(runtime, host, port, https_only=https_only)
-    except SecretError as exc:
+    except (SecretError, ListenError) as exc:
         _fail(exc)
     finally:
         runtime.close()
@@ -491,7 +518,7 @@ def review(
 
 user_app = typer.Typer(
     cls=CohesionGroup,
-    help="Review-app accounts: add, list and disable analysts and admins.",
+    help="Review-app accounts: add, list, disable, re-password and re-role accounts.",
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
@@ -586,6 +613,67 @@ def user_disable(
     console.print(f"disabled {user.username}")
 
 
+def _read_password(password_stdin: bool) -> str:
+    import sys
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a new password for an account (asked twice, hidden); its sessions end at once.
+
+    The password must have 10 characters or more, not be blank or contain the username,
+    and not be easy to guess. Audited as user.passwd.
+    Example: `cohesion user passwd maria`
+    """
+    from cohesion.review.accounts import set_password
+    from cohesion.review.auth import WeakPasswordError
+    from cohesion.runtime import Runtime
+
+    password = _read_password(password_stdin)
+    runtime = Runtime.open(_config(ctx))
+    try:
+        user = set_password(runtime.sessions, name, password)
+    except (LookupError, WeakPasswordError) as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    console.print(f"new password set for {user.username}; their sessions have ended")
+
+
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Argument(help="analyst or admin.")],
+) -> None:
+    """Change an account's role; its sessions end at once. Audited as user.role.
+
+    The last enabled admin cannot be made an analyst. Example: `cohesion user role omar admin`
+    """
+    from cohesion.review.accounts import set_role
+    from cohesion.runtime import Runtime
+    from cohesion.store.review_queries import ReviewInputError
+
+    runtime = Runtime.open(_config(ctx))
+    try:
+        user = set_role(runtime.sessions, name, role)
+    except (LookupError, ReviewInputError) as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    console.print(f"{user.username} is now {user.role}; their sessions have ended")
+
+
 def _weeks_table(rows: list[Any]) -> Table:
     weeks = sorted({row.week_start for row in rows})
     table = Table(title="Posts per source and week (week starting)")
@@ -663,7 +751,7 @@ def _check_week(value: str | None) -> str | None:
         try:
             parse_week(value)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+            raise InputError(f"--week: {exc}") from None
     return value
 
 
@@ -1249,13 +1337,16 @@ def classify_file_command(
     Example: `cohesion classify-file posts.jsonl predictions.jsonl`
     """
     from cohesion import classify
-    from cohesion.classify.batch import classify_file
+    from cohesion.classify.batch import SameFileError, classify_file
 
     try:
         loaded = classify.load_model(model)
     except classify.ModelLoadError as exc:
         _fail(exc)
-    result = classify_file(in_path, out_path, loaded, batch_size)
+    try:
+        result = classify_file(in_path, out_path, loaded, batch_size)
+    except SameFileError as exc:
+        _fail(exc)
     console.print(
         f"classified {result.lines} line(s) with {result.model}; {result.flagged} flagged"
         + (f'; {result.errors} unreadable line(s) marked with "error"' if result.errors else "")

@@ -452,10 +452,21 @@ def _describe(exc: ValidationError, where: str, env_keys: dict[str, str]) -> str
 
 
 def _resolve_sqlite_url(url: str, base_dir: Path) -> str:
+    """A relative SQLite path resolved against the config's folder, written back as a URL
+    with `#`, `?`, `%` and spaces of the folder's path escaped (a bare `?` would start
+    the URL's query and cut the path there)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         return url
     path = url[len(prefix) :]
     if not path or path.startswith("/") or path.startswith(":memory:"):
         return url
-    return prefix + str((base_dir / path).resolve())
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # make_engine reports it, naming the URL
+    database = str((base_dir / (parsed.database or "")).resolve())
+    return parsed.set(database=database).render_as_string(hide_password=False)

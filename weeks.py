@@ -23,6 +23,9 @@ def monday_of(day: date) -> date:
 
 
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+# Weeks a report can be about: it reads weeks before the one asked for and the days
+# after it, so the very ends of `date` (years 1 and 9999) would overflow.
+FIRST_WEEK_YEAR, LAST_WEEK_YEAR = 1970, 9998
 
 
 def parse_week(text: str) -> date:
@@ -30,6 +33,10 @@ def parse_week(text: str) -> date:
     match = _WEEK_RE.match(text.strip())
     if not match:
         raise ValueError(f"week {text!r} is not an ISO week like 2026-W47")
+    if not FIRST_WEEK_YEAR <= int(match[1]) <= LAST_WEEK_YEAR:
+        raise ValueError(
+            f"week {text!r} is out of range ({FIRST_WEEK_YEAR}-W01 to {LAST_WEEK_YEAR}-W52)"
+        )
     try:
         return date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:

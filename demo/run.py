@@ -35,6 +35,7 @@ from cohesion.demo.settings import (
     demo_settings,
     write_config,
 )
+from cohesion.private_files import private_dir
 
 DEFAULT_OUT = Path("demo-output")
 MARKER = ".cohesion-demo"  # a folder holding it may be wiped by the next demo
@@ -123,7 +124,7 @@ def _fresh_folder(out: Path) -> Path:
         )
     if out.exists():
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    private_dir(out)  # it will hold a database, reports and the demo login
     (out / MARKER).write_text("written by `cohesion demo`; the next demo wipes this folder\n")
     return out.resolve()
 

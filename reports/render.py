@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from cohesion.private_files import private_dir, write_private
 from cohesion.reports.calendar import LEAD_DAYS
 from cohesion.reports.charts import render_charts
 from cohesion.reports.escape import md_text, safe_url
@@ -140,12 +141,12 @@ def render_html(report: WeeklyReport, charts: dict[str, bytes]) -> str:
 
 
 def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     charts = render_charts(report)
     written = []
     for name, data in charts.items():
         path = out_dir / name
-        path.write_bytes(data)
+        write_private(path, data)
         written.append(path)
     outputs = {
         "index.html": render_html(report, charts),
@@ -155,6 +156,6 @@ def write_report(report: WeeklyReport, out_dir: Path) -> WrittenReport:
     }
     for name, text in outputs.items():
         path = out_dir / name
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
         written.append(path)
     return WrittenReport(out_dir, tuple(written))

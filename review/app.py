@@ -6,20 +6,28 @@ from review/static (no CDN); every response carries a strict Content-Security-Po
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from cohesion.resources import package_path
-from cohesion.review.auth import LoginRateLimiter
+from cohesion.review.auth import username_key
 from cohesion.review.context import AppContext
 from cohesion.review.rendering import environment
 from cohesion.review.retrain import RetrainFn, RetrainManager
 from cohesion.review.routes import admin, auth, calibration, posts, queue
 from cohesion.review.routes import retrain as retrain_routes
 from cohesion.review.routes import search as search_routes
-from cohesion.review.security import LoginRequired, SecurityHeadersMiddleware, login_url
+from cohesion.review.security import (
+    LoginRequired,
+    SecurityHeadersMiddleware,
+    login_url,
+    response_headers,
+)
+from cohesion.review.throttle import LoginThrottle
 from cohesion.store.events import CalendarEvent
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,15 +60,17 @@ def create_app(
     locality: str = "",
     timezone: str = "UTC",
     events: Sequence[CalendarEvent] = (),
+    throttle: LoginThrottle | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
     )
     app.state.ctx = AppContext(
         sessions=sessions,
-        limiter=LoginRateLimiter(),
+        throttle=throttle or LoginThrottle(),
         retrain=RetrainManager(retrain),
         session_hours=session_hours,
+        username_key=username_key(secret),
         locality=locality,
         timezone=timezone,
         events=tuple(events),
@@ -81,6 +91,8 @@ def create_app(
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    # Runs in Starlette's outermost middleware, outside SecurityHeadersMiddleware.
+    app.add_exception_handler(Exception, _server_error)
     return app
 
 
@@ -112,18 +124,63 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     return _error_page(400, "The request was not valid.")
 
 
+class ListenError(OSError):
+    """The review app cannot listen on the address asked for (port in use, no such host)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound, listening socket, or ListenError with a message for the user.
+
+    Bound here rather than by uvicorn, which logs a bind failure and exits the process.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        hint = (
+            "; is the review app already running? use --port"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    return sock
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug: the error page (no traceback) with the headers every page carries.
+
+    Starlette logs the exception and re-raises it after sending this."""
+    page = _error_page(500, "Something went wrong on the server; the error was logged.")
+    for name, value in response_headers(request.url.path):
+        page.headers[name.decode()] = value.decode()
+    return page
+
+
 def serve(app: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
+    sock = listen(host, port)
     if not _is_loopback(host):
         log.warning(
             "the review app listens on %s: anyone who can reach it sees the login page; "
             "serve it only behind TLS and start it with --https-only",
             host,
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info"
     )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def _is_loopback(host: str) -> bool:

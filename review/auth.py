@@ -1,19 +1,15 @@
-"""Passwords, the session secret, CSRF tokens and login rate limiting.
+"""Passwords, the session secret, CSRF tokens, and how failed logins are named.
 
 Password hashes are argon2id (argon2-cffi defaults); the store keeps only the hash
-string. The rate limiter is in memory: it counts failed logins per (username, client
-address) and refuses further attempts, right or wrong, for the rest of the window. A
-restart forgets the counts, which is acceptable for one process bound to loopback.
+string. Login throttling is in review/throttle.py.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -24,8 +20,7 @@ from cohesion.store.pseudonyms import create_key_file
 SECRET_ENV = "COHESION_REVIEW_SECRET"
 MIN_SECRET_CHARS = 32
 MIN_PASSWORD_CHARS = 10
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
+UNKNOWN_USER = "<unknown>"
 
 _hasher = PasswordHasher()
 
@@ -92,6 +87,16 @@ def load_or_create_secret(secret_file: Path) -> str:
     return secret
 
 
+def username_key(secret: str) -> bytes:
+    """The key for hashing unknown usernames in the audit log, derived from the secret."""
+    return hmac.new(secret.encode(), b"cohesion audit username", hashlib.sha256).digest()
+
+
+def username_hash(key: bytes, username: str) -> str:
+    typed = username.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.new(key, typed, hashlib.sha256).hexdigest()[:16]
+
+
 def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -103,46 +108,3 @@ def csrf_matches(expected: object, given: object) -> bool:
         and bool(expected)
         and secrets.compare_digest(expected.encode(), given.encode())
     )
-
-
-class LoginRateLimiter:
-    """At most `allowed` failed logins per (username, address) in `window` seconds."""
-
-    def __init__(
-        self,
-        allowed: int = LOGIN_FAILURES_ALLOWED,
-        window: float = LOGIN_WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.allowed = allowed
-        self.window = window
-        self._now = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _key(self, username: str, address: str) -> tuple[str, str]:
-        return (username.strip().lower()[:100], address)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        cutoff = self._now() - self.window
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(key, None)
-        return failures
-
-    def blocked(self, username: str, address: str) -> bool:
-        with self._lock:
-            return len(self._recent(self._key(username, address))) >= self.allowed
-
-    def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            key = self._key(username, address)
-            failures = self._recent(key)
-            failures.append(self._now())
-            self._failures[key] = failures
-
-    def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop(self._key(username, address), None)

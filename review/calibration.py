@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cohesion import weeks as isoweeks
+from cohesion.review.inputs import parse_day
 from cohesion.store import calibration, review_queries
 from cohesion.store.models import ModelVersion
 from cohesion.store.review_queries import PostSummary
@@ -77,10 +78,7 @@ def parse_window(params: Mapping[str, str], timezone: str) -> Window:
         raise ValueError("weeks must be a number") from None
     if not 1 <= count <= MAX_WEEKS:
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}")
-    try:
-        until = date.fromisoformat(raw_until[:10]) if raw_until else None
-    except ValueError:
-        raise ValueError("until must be a date (YYYY-MM-DD)") from None
+    until = parse_day(raw_until, "until") if raw_until else None
     if until is None:
         until = last_complete_week(timezone)
     return Window(isoweeks.monday_of(until), count)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from cohesion.review.auth import LoginRateLimiter
 from cohesion.review.retrain import RetrainManager
+from cohesion.review.throttle import LoginThrottle
 from cohesion.store.engine import session_scope
 from cohesion.store.events import CalendarEvent
 from fastapi import Request
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 @dataclass
 class AppContext:
     sessions: sessionmaker[Session]
-    limiter: LoginRateLimiter
+    throttle: LoginThrottle
     retrain: RetrainManager
     session_hours: int
+    username_key: bytes  # keys the hash of unknown usernames in the audit log
     locality: str = ""
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
     # The config file's [[events]]; the app adds the stored ones when it draws charts.

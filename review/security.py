@@ -9,13 +9,12 @@ route gets 403; a POST without the session's CSRF token gets 403.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 from urllib.parse import quote
 
 from cohesion.review.auth import csrf_matches, new_csrf_token
 from cohesion.review.context import app_context, db
-from cohesion.store import users
+from cohesion.store import review_sessions, users
 from cohesion.store.users import UserInfo
 from fastapi import Depends, HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +36,12 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def response_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """What every response carries; pages (not static files) are never cached."""
+    cache = [] if path.startswith("/static/") else [(b"cache-control", b"no-store")]
+    return [*SECURITY_HEADERS, *cache]
+
+
 class SecurityHeadersMiddleware:
     """Adds the CSP and friends to every response; pages are never cached (they hold
     hostile text and personal data), static files may be."""
@@ -48,15 +53,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope.get("path", "").startswith("/static/")
+        extra = response_headers(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -84,16 +85,21 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token; reload the page")
 
 
+SESSION_KEY = "sid"
+
+
 def current_user(request: Request) -> UserInfo:
+    """The account of the request's server-side session (store/review_sessions.py).
+
+    The cookie only names the session; logout, expiry and any change to the account
+    delete it, so a copied cookie stops working at once."""
     session = request.session
-    user_id, login_at = session.get("uid"), session.get("login_at")
-    if not isinstance(user_id, int) or not isinstance(login_at, int | float):
-        raise LoginRequired()
-    if time.time() - login_at > app_context(request).session_hours * 3600:
-        session.clear()
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
         raise LoginRequired()
     with db(request) as s:
-        user = users.get_user(s, user_id)
+        user_id = review_sessions.session_user(s, token, app_context(request).session_hours)
+        user = users.get_user(s, user_id) if user_id is not None else None
     if user is None or user.disabled:
         session.clear()
         raise LoginRequired()

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cohesion.private_files import create_private
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Writers wait this long for one another before SQLite gives up with "database is locked".
@@ -28,6 +30,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def sqlite_url(path: Path | str) -> str:
+    """The URL of the SQLite file at `path`, with `#`, `?`, `%` and spaces escaped."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     try:
@@ -36,7 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise DatabaseError(f"database URL {url!r} is not valid: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, **kwargs)
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = _create(url, parsed.drivername, pool_pre_ping=True, **kwargs)
     if parsed.get_backend_name() == "postgresql":
 
         @event.listens_for(engine, "connect")
@@ -49,12 +56,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def _create(url: str, drivername: str, **kwargs: Any) -> Engine:
+    """create_engine, with an unknown or missing driver turned into a user error."""
+    try:
+        return create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"the database URL names {drivername!r}, which is not a known database driver; "
+            "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        ) from None
+    except ImportError as exc:
+        raise DatabaseError(
+            f"the database driver for {drivername!r} is not installed ({exc}); "
+            "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        ) from None
+
+
 def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     if database and database != ":memory:":
-        parent = Path(database).expanduser().resolve().parent
-        if not parent.is_dir():
-            raise DatabaseError(f"the folder for the SQLite database does not exist: {parent}")
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        path = Path(database).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise DatabaseError(f"the folder for the SQLite database does not exist: {path.parent}")
+        create_private(path)  # before SQLite creates it with the umask's mode
+    engine = _create(
+        url, "sqlite", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -99,7 +125,9 @@ def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DriverDatabaseError as exc:
+        # OperationalError (unreachable) and a file that is not a database alike.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         safe_url = engine.url.render_as_string(hide_password=True)
-        raise DatabaseError(f"cannot reach the database at {safe_url}: {reason}") from None
+        verb = "reach" if isinstance(exc, OperationalError) else "use"
+        raise DatabaseError(f"cannot {verb} the database at {safe_url}: {reason}") from None

@@ -202,6 +202,21 @@ class User(Base):
     last_login: Mapped[datetime | None]
 
 
+class ReviewSession(Base):
+    """A signed-in review-app session; deleting the row ends it at once (issue #15).
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy of the
+    database does not hold cookies that work."""
+
+    __tablename__ = "review_sessions"
+    __table_args__ = (Index("ix_review_sessions_user", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 class Review(Base):
     """Append-only: a new decision is a new row; the latest row per post wins."""
 

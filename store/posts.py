@@ -9,6 +9,7 @@ use a multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING. Both write the same
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,11 +97,15 @@ def _clean(value: Any) -> Any:
     return sanitize_text(value)
 
 
-_JSON_SCALARS = (int, float, type(None))  # bool is an int
+_JSON_SCALARS = (int, type(None))  # bool is an int
 
 
 def _clean_json(value: Any) -> Any:
-    """`value` with every string in it, keys included, through `_clean`."""
+    """`value` with every string in it, keys included, through `_clean`, and NaN and
+    infinities as null: JSON has neither, and PostgreSQL's jsonb refuses them where
+    SQLite would store them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {
             _clean(k): v if isinstance(v, _JSON_SCALARS) else _clean_json(v)

@@ -64,6 +64,30 @@ def credentials(session: Session, username: str) -> tuple[UserInfo, str] | None:
     return (_info(user), user.password_hash) if user else None
 
 
+def find_user(session: Session, username: str) -> UserInfo:
+    """The account named `username` (any case); LookupError when there is none."""
+    found = credentials(session, username)
+    if found is None:
+        raise LookupError(f"no user named {username!r}")
+    return found[0]
+
+
+def set_role(session: Session, user_id: int, role: str) -> UserInfo:
+    """Change a role; the last enabled admin cannot stop being one (nobody could manage
+    accounts in the app any more)."""
+    if role not in ROLES:
+        raise ReviewInputError(f"unknown role {role!r} (use {', '.join(ROLES)})")
+    user = session.get_one(User, user_id)
+    if user.role == "admin" and role != "admin":
+        admins = session.scalar(
+            select(func.count()).where(User.role == "admin", User.disabled.is_(False))
+        )
+        if not user.disabled and (admins or 0) <= 1:
+            raise ReviewInputError(f"{user.username} is the only admin; make another admin first")
+    user.role = role
+    return _info(user)
+
+
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
     session.get_one(User, user_id).password_hash = password_hash
 

@@ -1,7 +1,7 @@
 """Bluesky: post search (app-password session), author feeds, custom feeds, threads.
 
-What is collected: posts matching the configured searches, the posts and reposts of
-configured accounts, of configured feed generators, and whole threads. Author feeds,
+What is collected: posts matching the configured searches, the posts, replies, reposts
+and pinned post of configured accounts, of configured feed generators, and whole threads. Author feeds,
 feeds and threads are public on the AppView (`base_url`, default
 public.api.bsky.app); search is refused there without a session, so searches log in
 with an app password (COHESION_BLUESKY_HANDLE / COHESION_BLUESKY_APP_PASSWORD,
@@ -108,8 +108,14 @@ class BlueskySpider(CohesionSpider):
     def first_requests(self) -> Iterator[Any]:
         opts = self.options
         for actor in opts.authors:
+            # Replies are where threats and pile-ons are: asked for by name, though it
+            # is the API's default, so the request says what it collects.
             yield self.listing(
-                f"author:{actor}", self.base_url, "app.bsky.feed.getAuthorFeed", actor=actor
+                f"author:{actor}",
+                self.base_url,
+                "app.bsky.feed.getAuthorFeed",
+                actor=actor,
+                filter="posts_with_replies",
             )
         for feed in opts.feeds:
             yield self.listing(f"feed:{feed}", self.base_url, "app.bsky.feed.getFeed", feed=feed)
@@ -191,8 +197,19 @@ class BlueskySpider(CohesionSpider):
         stop = parse_datetime(self.cursor[key]) if key in self.cursor else None
         reached = False
         for entry in entries:
+            if not isinstance(entry, dict):
+                continue
             post = entry.get("post", entry)
             reason = entry.get("reason") or {}
+            if str(reason.get("$type", "")).endswith("#reasonPin"):
+                # A pinned post heads an author feed whatever its age: it says nothing
+                # about where the new posts end, so it neither stops paging nor moves
+                # the cursor.
+                item = self.item(post)
+                if item is not None:
+                    yield item
+                continue
+            # A repost is new when it was reposted (reason.indexedAt), not when written.
             when = reason.get("indexedAt") or post.get("indexedAt")
             moment = parse_datetime(when) if when else None
             if moment is not None and stop is not None and moment <= stop:
@@ -238,7 +255,9 @@ class BlueskySpider(CohesionSpider):
             if node.get("parent"):
                 stack.append(node["parent"])
 
-    def item(self, post: dict[str, Any]) -> PostItem | None:
+    def item(self, post: Any) -> PostItem | None:
+        if not isinstance(post, dict):
+            return None
         uri, record = post.get("uri"), post.get("record") or {}
         if not uri or "/app.bsky.feed.post/" not in uri:
             return None

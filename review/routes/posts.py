@@ -13,6 +13,7 @@ from cohesion.classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
 from cohesion.review import calibration
 from cohesion.review.context import client_ip, db
 from cohesion.review.highlight import segments
+from cohesion.review.inputs import PostId
 from cohesion.review.rendering import flash, query, render
 from cohesion.review.routes.calibration import window_of
 from cohesion.review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
@@ -48,7 +49,7 @@ def _queue_name(params: dict[str, str]) -> str:
 
 
 @router.get("/posts/{post_id}")
-def post_page(request: Request, post_id: int, user: Viewer) -> Response:
+def post_page(request: Request, user: Viewer, post_id: PostId) -> Response:
     params = dict(request.query_params)
     queue, filters = _queue_name(params), parse_filters(params)
     blind = queue == "calibration"
@@ -87,7 +88,7 @@ def post_page(request: Request, post_id: int, user: Viewer) -> Response:
 
 @router.post("/posts/{post_id}/decision")
 def decide(
-    request: Request, post_id: int, user: Actor, form: Annotated[FormData, Depends(form_data)]
+    request: Request, user: Actor, post_id: PostId, form: Annotated[FormData, Depends(form_data)]
 ) -> Response:
     context = dict(parse_qsl(str(form.get("back") or ""))[:20])
     queue, filters = _queue_name(context), parse_filters(context)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date
 
 from cohesion.classify.taxonomy import NARRATIVES, TARGETS
 from cohesion.csvsafe import spreadsheet_safe
 from cohesion.review.context import client_ip, db
+from cohesion.review.inputs import parse_day
 from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
 from cohesion.store import audit, decisions, review_queries
@@ -39,7 +39,7 @@ def parse_filters(params: Mapping[str, str]) -> QueueFilters:
             target=value("target"),
             narrative=value("narrative"),
             source=value("source"),
-            week=date.fromisoformat(week) if week else None,
+            week=parse_day(week, "week") if week else None,
             status=value("status") or "unreviewed",
             watchlist=value("watchlist") in ("1", "on", "true"),
         )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cohesion.config import Settings
 from cohesion.store import migrate
-from cohesion.store.engine import make_engine, make_session_factory, session_scope
+from cohesion.store.engine import make_engine, make_session_factory, session_scope, sqlite_url
 from cohesion.store.models import Author, CrawlRun, Post, Source
 from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
@@ -50,7 +50,7 @@ def make_settings(
     **crawl: Any,
 ) -> Settings:
     """Settings with a migrated SQLite store in tmp_path (use the crawl_env fixture)."""
-    url = f"sqlite:///{tmp_path / db_name}"
+    url = sqlite_url(tmp_path / db_name)
     settings = Settings.model_validate(
         {
             "database": {"url": url},

@@ -5,8 +5,17 @@ Routes map (host, path-with-query) to a `Reply` or a list of replies played in o
 mid-way, robots.txt. Query strings are compared as decoded key/value pairs: exactly
 (order ignored) by default, or with `subset=True` as "the request carries at least
 these pairs" (the most specific route wins), so a recorded body can be served at its
-recorded path while the spider adds parameters such as raw_json=1. Every request is
-recorded in `server.requests`. Use it as a context manager; it runs in a thread.
+recorded path while the spider adds parameters such as raw_json=1.
+
+`recorded=True` is the rule for a recording made by someone else's client: the request
+must agree on every parameter that selects content, and may differ on those that only
+size or format the answer (`FORMAT_PARAMS`: limit, raw_json...). Cursor parameters
+(`CURSOR_PARAMS`) select a page, so they must agree both ways: a request for page 2
+is not answered with the recording of page 1. Any other recorded pair must be in the
+request (which may add its own, such as sort=latest); a blank value counts as absent.
+
+Every request is recorded in `server.requests`. Use it as a context manager; it runs
+in a thread.
 """
 
 from __future__ import annotations
@@ -19,6 +28,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+# Parameters that size or format an answer without choosing what it is about.
+FORMAT_PARAMS = frozenset({"limit", "count", "raw_json", "per_page"})
+# Parameters that choose a page of a listing.
+CURSOR_PARAMS = frozenset({"after", "before", "cursor", "max_id", "page"})
+
+
+def _content_agrees(recorded: list[tuple[str, str]], asked: list[tuple[str, str]]) -> bool:
+    def content(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in pairs if v != "" and k not in FORMAT_PARAMS]
+
+    recorded, asked = content(recorded), content(asked)
+    cursors = sorted(p for p in recorded if p[0] in CURSOR_PARAMS)
+    if cursors != sorted(p for p in asked if p[0] in CURSOR_PARAMS):
+        return False
+    remaining = list(asked)
+    for pair in recorded:
+        if pair not in remaining:
+            return False
+        remaining.remove(pair)
+    return True
 
 
 @dataclass
@@ -59,12 +89,15 @@ class _Route:
     subset: bool
     replies: list[Reply]
     served: int = 0
+    recorded: bool = False
 
     def matches(self, method: str, host: str, path: str, query: list[tuple[str, str]]) -> bool:
         if method != self.method or (self.host is not None and host != self.host):
             return False
         if path != self.path and unquote(path) != unquote(self.path):
             return False
+        if self.recorded:
+            return _content_agrees(self.query, query)
         if self.subset:
             remaining = list(query)
             for pair in self.query:
@@ -124,11 +157,13 @@ class MockServer:
         host: str | None = None,
         method: str = "GET",
         subset: bool = False,
+        recorded: bool = False,
     ) -> None:
         path, query = _split(path_with_query)
         replies = replies if isinstance(replies, list) else [replies]
+        route = _Route(host, method.upper(), path, query, subset, replies, recorded=recorded)
         with self._lock:
-            self.routes.append(_Route(host, method.upper(), path, query, subset, replies))
+            self.routes.append(route)
 
     def add_json(self, path_with_query: str, data: Any, **kwargs: Any) -> None:
         self.add(path_with_query, Reply.json(data), **kwargs)

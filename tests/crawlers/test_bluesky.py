@@ -20,7 +20,10 @@ from tests.crawlers.helpers import (
 from tests.crawlers.mockserver import MockServer, Reply
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
-FEED = "/xrpc/app.bsky.feed.getAuthorFeed?actor=marlowclerk.bsky.social&limit=100"
+FEED = (
+    "/xrpc/app.bsky.feed.getAuthorFeed?actor=marlowclerk.bsky.social"
+    "&filter=posts_with_replies&limit=100"
+)
 SEARCH = "/xrpc/app.bsky.feed.searchPosts?q=Ashford&sort=latest&limit=100"
 CLERK, RIVER = "did:plc:marlowclerk0000000000001", "did:plc:riverrat00000000000000002"
 
@@ -127,3 +130,39 @@ def test_bluesky_crawl_is_exact_incremental_and_idempotent(
         assert source_state(settings, "clerk")[0] == {
             "author:marlowclerk.bsky.social": "2024-03-05T08:00:00.300000Z"
         }
+
+
+def test_a_pinned_post_neither_stops_paging_nor_moves_the_cursor(tmp_path: Path) -> None:
+    """An author feed opens with the pinned post, however old. With a cursor older than
+    every other entry of the page, the page is all new, so the next page is asked for;
+    the cursor moves to the newest reply, never back to the pinned post."""
+    from cohesion.runtime import sync_sources
+    from cohesion.store.engine import make_engine, make_session_factory, session_scope
+    from cohesion.store.runs import get_source, save_cursor
+
+    key = "author:marlowclerk.bsky.social"
+    with MockServer() as server:
+        server.add(FEED, page("getAuthorFeed_marlowclerk_replies.json"))
+        server.add(f"{FEED}&cursor=2024-03-05T07%3A00%3A00.000Z", Reply.json({"feed": []}))
+        source = {
+            "name": "clerk",
+            "platform": "bluesky",
+            "base_url": server.url,
+            "authors": ["marlowclerk.bsky.social"],
+            "require_local": False,
+        }
+        settings = make_settings(tmp_path, [source])
+        engine = make_engine(settings.database.url)
+        with session_scope(make_session_factory(engine)) as session:
+            sync_sources(session, settings)
+            row = get_source(session, "clerk")
+            assert row is not None
+            save_cursor(session, row.id, {key: "2024-03-05T06:00:00Z"})
+        engine.dispose()
+        [run] = crawl_sources(settings, scrapy_overrides=FAST)
+        assert (run.new, run.pages, run.status) == (5, 2, "ok"), run.message
+        assert len(server.hits("/xrpc/app.bsky.feed.getAuthorFeed")) == 2
+    posts = stored_posts(settings)
+    orphan = posts[f"at://{CLERK}/app.bsky.feed.post/3mclerk00013"]
+    assert orphan["parent_id"] == f"at://{RIVER}/app.bsky.feed.post/3mgone000001"
+    assert source_state(settings, "clerk")[0] == {key: "2024-03-05T17:00:01Z"}

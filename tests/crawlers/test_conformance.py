@@ -37,17 +37,17 @@ FOLDER_TO_MODULE = {"4chan": "fourchan"}
 SERVED_HEADERS = ("content-type", "link")
 
 
-def _recordings() -> list[Path]:
-    if not SHARED_FIXTURES.is_dir():
+def recordings(root: Path) -> list[Path]:
+    if not root.is_dir():
         return []
-    return sorted(SHARED_FIXTURES.rglob("*.meta.json"))
+    return sorted(root.rglob("*.meta.json"))
 
 
-def _id(meta_path: Path) -> str:
-    return str(meta_path.relative_to(SHARED_FIXTURES)).removesuffix(".meta.json")
+def recording_id(meta_path: Path, root: Path = SHARED_FIXTURES) -> str:
+    return str(meta_path.relative_to(root)).removesuffix(".meta.json")
 
 
-RECORDINGS = _recordings()
+RECORDINGS = recordings(SHARED_FIXTURES)
 
 
 @dataclass
@@ -59,10 +59,11 @@ class Case:
     problem: str | None = None
     job_index: int | None = None
     settings: Any = None
+    server: MockServer | None = None
 
 
-def _module(meta_path: Path) -> Any:
-    folder = meta_path.relative_to(SHARED_FIXTURES).parts[0]
+def _module(meta_path: Path, root: Path) -> Any:
+    folder = meta_path.relative_to(root).parts[0]
     name = FOLDER_TO_MODULE.get(folder, folder)
     return importlib.import_module(f"tests.crawlers.conformance.{name}")
 
@@ -77,17 +78,25 @@ def _reply(meta: dict[str, Any], body: bytes) -> Reply:
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Case]]:
     """Plan, serve and crawl every recording; yields test id -> Case."""
+    yield crawl_recordings(RECORDINGS, SHARED_FIXTURES, tmp_path_factory)
+
+
+def crawl_recordings(
+    paths: list[Path], root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Case]:
+    """Plan, serve and crawl the recordings at `paths` under `root`; test id -> Case."""
     cases: dict[str, Case] = {}
     servers: dict[str, MockServer] = {}
     jobs: list[CrawlJob] = []
     env: dict[str, str] = {"COHESION_PSEUDONYM_KEY": TEST_KEY}
     # Group recordings by host: one server per host answers all of its recordings.
-    for meta_path in RECORDINGS:
+    for meta_path in paths:
         meta = json.loads(meta_path.read_text())
         body = meta_path.with_name(meta_path.name.removesuffix(".meta.json")).read_bytes()
-        case = cases[_id(meta_path)] = Case(meta, body)
+        test_id = recording_id(meta_path, root)
+        case = cases[test_id] = Case(meta, body)
         try:
-            module = _module(meta_path)
+            module = _module(meta_path, root)
         except ModuleNotFoundError as exc:
             case.problem = f"no conformance plan module for this folder ({exc.name})"
             continue
@@ -96,11 +105,11 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Case
         except Exception as exc:  # reported by the test of this recording
             case.problem = f"planning failed: {type(exc).__name__}: {exc}"
             continue
-        key = meta.get("host") or f"fragment:{_id(meta_path)}"
+        key = meta.get("host") or f"fragment:{test_id}"
         if key not in servers:
             servers[key] = MockServer().__enter__()
-        server = servers[key]
-        server.add(case.plan.serve_path or meta["serve_path"], _reply(meta, body), subset=True)
+        server = case.server = servers[key]
+        server.add(case.plan.serve_path or meta["serve_path"], _reply(meta, body), recorded=True)
         env.update(case.plan.env)
     for test_id, case in cases.items():
         if case.plan is None:
@@ -144,7 +153,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Case
     for case in cases.values():
         if case.job_index is not None:
             case.summary = summaries[case.job_index]  # type: ignore[attr-defined]
-    yield cases
+    return cases
 
 
 def _seed_cursor(settings: Any, cursor: dict[str, Any]) -> None:
@@ -160,10 +169,15 @@ def _seed_cursor(settings: Any, cursor: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("meta_path", RECORDINGS, ids=[_id(p) for p in RECORDINGS])
+@pytest.mark.parametrize("meta_path", RECORDINGS, ids=[recording_id(p) for p in RECORDINGS])
 def test_recording_is_crawled_whole(meta_path: Path, crawled: dict[str, Case]) -> None:
-    case = crawled[_id(meta_path)]
+    check_crawled_whole(crawled[recording_id(meta_path)])
+
+
+def check_crawled_whole(case: Case) -> None:
+    """Every post of the body stored whole; every link a listing leads to followed."""
     assert case.problem is None, case.problem
+    assert case.plan is not None
     summary: SourceSummary = case.summary  # type: ignore[attr-defined]
     # Only pages that were never recorded (the next page of a listing) may fail.
     unexpected = [
@@ -172,11 +186,16 @@ def test_recording_is_crawled_whole(meta_path: Path, crawled: dict[str, Case]) -
         if m and "HTTP 404" not in m and "more error" not in m
     ]
     assert summary.status in ("ok", "failed") and not unexpected, summary.message
-    assert case.expected, "the plan found no posts in the body"
+    assert case.expected or case.plan.follows, "the plan found no posts and no links in the body"
+    asked = {r.path.split("?")[0] for r in (case.server.requests if case.server else [])}
+    not_followed = [path for path in case.plan.follows if path not in asked]
+    assert not not_followed, f"{len(not_followed)} links not followed: {not_followed[:5]}"
     posts = stored_posts(case.settings)
-    missing = [e.external_id for e in case.expected if e.external_id not in posts]
-    assert not missing, f"{len(missing)} of {len(case.expected)} posts not stored: {missing[:5]}"
-    for expected in case.expected:
+    missing = [e.external_id for e in case.expected or [] if e.external_id not in posts]
+    assert not missing, (
+        f"{len(missing)} of {len(case.expected or [])} posts not stored: {missing[:5]}"
+    )
+    for expected in case.expected or []:
         post = posts[expected.external_id]
         where = f"post {expected.external_id}"
         assert post["created_at"] is not None, where

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cohesion.review.app import create_app
 from cohesion.review.retrain import Progress, TrainedModel
+from cohesion.review.throttle import LoginThrottle
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +57,12 @@ def trainer(tmp_path: Path) -> FakeTrainer:
 
 @pytest.fixture
 def app(sessions: sessionmaker[Session], world: World, trainer: FakeTrainer) -> FastAPI:
-    return create_app(sessions, secret=SECRET, retrain=trainer, locality="Johnson County")
+    # Tests log in faster than the real budget of password checks allows; the budget
+    # itself is tested with a clock of its own (test_throttle.py).
+    throttle = LoginThrottle(checks_per_second=1_000_000)
+    return create_app(
+        sessions, secret=SECRET, retrain=trainer, locality="Johnson County", throttle=throttle
+    )
 
 
 @pytest.fixture

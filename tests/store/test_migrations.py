@@ -32,3 +32,33 @@ def test_apscheduler_job_store_table_is_not_drift(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY)"))
     assert schema_drift(engine) == []
+
+
+def test_review_sessions_migration_up_and_down(db_url: str) -> None:
+    """0007 adds review_sessions to a database with accounts, and comes off again."""
+    from alembic import command
+    from cohesion.store.migrate import alembic_config
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, disabled, created_at) "
+                    "VALUES ('maria', 'x', 'admin', false, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert "review_sessions" not in inspect(engine).get_table_names()
+        assert upgrade(engine) == ("0006", head_revision(engine))
+        assert "review_sessions" in inspect(engine).get_table_names()
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "review_sessions" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT username FROM users")).scalar() == "maria"
+    finally:
+        engine.dispose()

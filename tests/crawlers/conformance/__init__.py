@@ -8,7 +8,8 @@ One module per recordings folder under ../shared/fixtures/platforms (the folder
         the spider (platform name), its source options, a cursor to seed, max_pages,
         and any extra routes (a login endpoint) or environment variables it needs;
     def expected(meta: dict, body: bytes) -> list[Expected]
-        every post in the body, read straight from the body (never via spider code).
+        every post in the body, read straight from the body (never via spider code);
+        a body with no posts (a topic list) names what must be followed in Plan.follows.
 
 A recordings folder without a module fails its tests (it never skips).
 """
@@ -30,6 +31,9 @@ class Plan:
     env: dict[str, str] = field(default_factory=dict)
     # Where to serve a body that was recorded without a serve_path (a page fragment).
     serve_path: str | None = None
+    # Paths (no query) the spider must request because the body links to them: a topic
+    # list holds no posts, only the topics to read.
+    follows: list[str] = field(default_factory=list)
 
 
 @dataclass

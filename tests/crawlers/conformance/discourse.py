@@ -1,4 +1,5 @@
-"""Discourse recordings: /posts.json, a topic, a topic's posts pages and posts.rss."""
+"""Discourse recordings: /posts.json, topic lists (/latest.json), a topic, a topic's posts
+pages and posts.rss."""
 
 from __future__ import annotations
 
@@ -23,14 +24,21 @@ def plan(meta: dict[str, Any], body: bytes) -> Plan:
     if path.startswith("/t/") and path.endswith(".json") and path.count("/") == 2:
         topic = int(path.removeprefix("/t/").removesuffix(".json"))
         return Plan("discourse", {**options, "listings": [], "topics": [topic]})
-    return Plan("discourse", {**options, "listings": [path]})
+    data = json.loads(body)
+    # A topic list (/latest.json, a category) has no post bodies: each topic is read
+    # from /t/<id>.json, which must be asked for.
+    topics = (data.get("topic_list") or {}).get("topics") if isinstance(data, dict) else None
+    follows = [f"/t/{topic['id']}.json" for topic in topics or []]
+    return Plan("discourse", {**options, "listings": [path]}, follows=follows)
 
 
 def expected(meta: dict[str, Any], body: bytes) -> list[Expected]:
     if _is_feed(meta):
         return rss.expected(meta, body)
     data = json.loads(body)
-    posts = data.get("latest_posts") or data["post_stream"]["posts"]
+    if "topic_list" in data:
+        return []  # no post bodies in a topic list; plan() lists the topics to follow
+    posts = data.get("latest_posts") or (data.get("post_stream") or {}).get("posts") or []
     drop = ("aside.quote", "aside.onebox", ".lightbox-wrapper .meta")
     return [
         Expected(

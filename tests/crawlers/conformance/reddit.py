@@ -1,4 +1,5 @@
-"""Reddit recordings: subreddit listings and comment pages (an Atom feed goes to rss)."""
+"""Reddit recordings: subreddit listings of posts (/r/SUB/new.json) and of comments
+(/r/SUB/comments.json), and comment pages (an Atom feed goes to rss)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ def plan(meta: dict[str, Any], body: bytes) -> Plan:
     segments = parts.path.strip("/").split("/")
     if segments[0] == "r":
         sub = segments[1]
+        # /r/SUB/new.json lists posts, /r/SUB/comments.json the newest comments.
+        listing = "comments" if segments[-1].startswith("comments") else "new"
         cursor = {}
         if "before" in query:
-            cursor = {f"new:{sub}": {"name": query["before"], "created": 0}}
+            cursor = {f"{listing}:{sub}": {"name": query["before"], "created": 0}}
+        limit = min(int(query.get("limit", 100)), 100)
         return Plan(
             "reddit",
-            {"subreddits": [sub], "comments": False, "limit": int(query.get("limit", 100))},
+            {"subreddits": [sub], "comments": listing == "comments", "limit": limit},
             cursor=cursor,
             extra_routes=[TOKEN],
             env=ENV,
