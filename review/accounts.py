@@ -25,16 +25,7 @@ def add_user(
     password_hash = hash_password(password)
     with session_scope(sessions) as session:
         user = users.create_user(session, username.strip(), password_hash, role)
-        audit.record_audit(
-            session,
-            "user.create",
-            user_id=actor_id,
-            actor=actor,
-            object_type="user",
-            object_id=user.username,
-            detail={"role": role},
-            ip=ip,
-        )
+        _audit(session, "user.create", user, {"role": role}, actor, actor_id, ip)
     return user
 
 
@@ -52,15 +43,14 @@ def set_disabled(
     with session_scope(sessions) as session:
         user = users.set_disabled(session, username, disabled)
         ended = review_sessions.end_user_sessions(session, user.id)
-        audit.record_audit(
+        _audit(
             session,
             "user.disable" if disabled else "user.enable",
-            user_id=actor_id,
-            actor=actor,
-            object_type="user",
-            object_id=user.username,
-            detail={"sessions_ended": ended},
-            ip=ip,
+            user,
+            {"sessions_ended": ended},
+            actor,
+            actor_id,
+            ip,
         )
     return user
 
@@ -80,16 +70,7 @@ def set_password(
         check_password(password, user.username)
         users.set_password_hash(session, user.id, hash_password(password))
         ended = review_sessions.end_user_sessions(session, user.id)
-        audit.record_audit(
-            session,
-            "user.passwd",
-            user_id=actor_id,
-            actor=actor,
-            object_type="user",
-            object_id=user.username,
-            detail={"sessions_ended": ended},
-            ip=ip,
-        )
+        _audit(session, "user.passwd", user, {"sessions_ended": ended}, actor, actor_id, ip)
     return user
 
 
@@ -108,15 +89,14 @@ def set_role(
         before = users.find_user(session, username)
         user = users.set_role(session, before.id, role)
         ended = review_sessions.end_user_sessions(session, user.id)
-        audit.record_audit(
+        _audit(
             session,
             "user.role",
-            user_id=actor_id,
-            actor=actor,
-            object_type="user",
-            object_id=user.username,
-            detail={"from": before.role, "to": role, "sessions_ended": ended},
-            ip=ip,
+            user,
+            {"from": before.role, "to": role, "sessions_ended": ended},
+            actor,
+            actor_id,
+            ip,
         )
     return user
 
@@ -124,3 +104,17 @@ def set_role(
 def list_users(sessions: sessionmaker[Session]) -> list[UserInfo]:
     with session_scope(sessions) as session:
         return users.list_users(session)
+
+
+def _audit(
+    session: Session,
+    action: str,
+    user: UserInfo,
+    detail: dict[str, object],
+    actor: str,
+    actor_id: int | None,
+    ip: str | None,
+) -> None:
+    """The audit row of an account change, in the same transaction as the change."""
+    audit.record_audit(session, action, user_id=actor_id, actor=actor, object_type="user",
+                       object_id=user.username, detail=detail, ip=ip)  # fmt: skip
