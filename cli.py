@@ -1333,7 +1333,9 @@ def classify_file_command(
     """Classify a JSONL file of texts without a database.
 
     Writes one line per input line, in order: id, flags, scores, targets, narratives,
-    threat_targets, evidence (character offsets into the text), language and model.
+    threat_targets, evidence (character offsets into the text), language and model; an
+    unreadable line gets an "error" naming its line. OUT may not be IN; it is created
+    readable by its owner only.
     Example: `cohesion classify-file posts.jsonl predictions.jsonl`
     """
     from cohesion import classify

@@ -99,7 +99,7 @@ def login(
         )
     context.throttle.succeeded(username, ip)
     with db(request) as session:
-        token = review_sessions.open_session(session, user.id, app_context(request).session_hours)
+        token = review_sessions.open_session(session, user.id, context.session_hours)
     request.session.clear()
     request.session.update({SESSION_KEY: token, "csrf": new_csrf_token()})
     return RedirectResponse(target, status_code=303)
