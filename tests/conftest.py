@@ -32,10 +32,13 @@ def _stray_modules() -> list[str]:
     is on sys.path, but not in the installed wheel, and it would load a second copy of
     the module with its own globals."""
     root, venv = str(REPO_ROOT), str(REPO_ROOT / ".venv")
+    # pytest imports the repository's own __init__.py as the parent package of tests/,
+    # under the folder's name (or "__init__" when that name is not an identifier).
+    package_init = str(REPO_ROOT / "__init__.py")
     stray = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
-        if not path.startswith(root) or path.startswith(venv):
+        if not path.startswith(root) or path.startswith(venv) or path == package_init:
             continue
         top = name.split(".")[0]
         if top not in ("cohesion", "tests", "benchmarks", "conftest", "__main__", REPO_ROOT.name):
