@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed
 # The code folders, as subpackages of `cohesion` (the repository root is the package).
-PACKAGES := cli config runtime taxonomy weeks jobs scheduler resources store classify crawlers reports review demo
+PACKAGES := cli config runtime taxonomy weeks tokens patterns jobs scheduler resources store classify crawlers reports review demo
 
 .PHONY: demo test test-fast bench check lint typecheck wheel-check train install clean
 
