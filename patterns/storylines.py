@@ -128,9 +128,10 @@ class WeekStorylines:
                 f"{self.flagged} flagged post{'s' if self.flagged != 1 else ''} in "
                 f"{self.week}, but no {MIN_SIZE} of them tell the same story."
             )
+        n = len(self.storylines)
         return (
-            f"{len(self.storylines)} storyline{'s' if len(self.storylines) != 1 else ''} "
-            f"cover {self.clustered} of {self.flagged} flagged posts in {self.week}."
+            f"{n} storyline{'s cover' if n != 1 else ' covers'} {self.clustered} of "
+            f"{self.flagged} flagged posts in {self.week}."
         )
 
 
@@ -233,10 +234,23 @@ def _storyline(
         platforms=tuple(sorted({p.platform for p in posts})),
         accounts=len({p.author for p in posts if p.author}),
         first=_story_post(first),
-        representatives=[_story_post(posts[i]) for i in order[:REPRESENTATIVES]],
+        representatives=_distinct([_story_post(posts[i]) for i in order]),
         post_ids=tuple(p.post_id for p in posts),
         centroid={str(terms[i]): float(inside[i]) for i in top if inside[i] > 0},
     )
+
+
+def _distinct(posts: list[StoryPost]) -> list[StoryPost]:
+    """The first REPRESENTATIVES posts with different texts (copies say nothing new)."""
+    seen: set[str] = set()
+    chosen = []
+    for post in posts:
+        if post.text not in seen:
+            seen.add(post.text)
+            chosen.append(post)
+        if len(chosen) == REPRESENTATIVES:
+            break
+    return chosen
 
 
 def _label_terms(scores: np.ndarray, terms: np.ndarray) -> tuple[str, ...]:

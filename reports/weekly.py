@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cohesion import weeks as isoweeks
-from cohesion.config import Settings
+from cohesion.config import CoordinationSettings, Settings
+from cohesion.patterns.coordination import WeekBursts, week_bursts
+from cohesion.patterns.storylines import WeekStorylines, week_storylines
 from cohesion.reports import stats
 from cohesion.reports import trends as report_trends
 from cohesion.reports.calibration import CalibrationEstimate, estimates
@@ -80,6 +82,10 @@ class WeeklyReport:
     terms: list[RisingTerm]
     concentration: stats.Concentration
     sample: list[trends.SamplePost] = field(default_factory=list)
+    # Patterns across posts (patterns/): None only in reports built without them.
+    storylines: WeekStorylines | None = None
+    bursts: WeekBursts | None = None
+    coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
 
     @property
     def week(self) -> str:
@@ -231,6 +237,9 @@ def build_weekly_report(
             _clip(post)
             for post in trends.flagged_sample(session, model_id, week, settings.report.sample_size)
         ],
+        storylines=week_storylines(session, model_id, week),
+        bursts=week_bursts(session, model_id, week, settings.coordination),
+        coordination=settings.coordination,
     )
 
 
