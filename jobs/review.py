@@ -33,6 +33,7 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         retrain=retrain_in_child_process(runtime),
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
+        coordination=settings.coordination,
     )
 
 

@@ -11,12 +11,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from cohesion.config import CoordinationSettings
 from cohesion.resources import package_path
 from cohesion.review.auth import LoginRateLimiter
 from cohesion.review.context import AppContext
 from cohesion.review.rendering import environment
 from cohesion.review.retrain import RetrainFn, RetrainManager
-from cohesion.review.routes import admin, auth, calibration, posts, queue
+from cohesion.review.routes import admin, auth, calibration, posts, queue, storylines
 from cohesion.review.routes import retrain as retrain_routes
 from cohesion.review.security import LoginRequired, SecurityHeadersMiddleware, login_url
 from fastapi import FastAPI, HTTPException, Request
@@ -34,6 +35,7 @@ ROUTERS = (
     posts.router,
     admin.router,
     retrain_routes.router,
+    storylines.router,
 )
 SESSION_COOKIE = "cohesion_session"
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ def create_app(
     retrain: RetrainFn | None = None,
     locality: str = "",
     timezone: str = "UTC",
+    coordination: CoordinationSettings | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
@@ -59,6 +62,7 @@ def create_app(
         session_hours=session_hours,
         locality=locality,
         timezone=timezone,
+        coordination=coordination or CoordinationSettings(),
     )
     # Added last = outermost: headers go on every response, errors included.
     app.add_middleware(

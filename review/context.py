@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cohesion.config import CoordinationSettings
 from cohesion.review.auth import LoginRateLimiter
 from cohesion.review.retrain import RetrainManager
 from cohesion.store.engine import session_scope
@@ -21,6 +22,7 @@ class AppContext:
     session_hours: int
     locality: str = ""
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
+    coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
 
 
 def app_context(request: Request) -> AppContext:
