@@ -117,7 +117,10 @@ class WeekBursts:
 
 
 def shingles(text: str) -> frozenset[str]:
-    words = plain_words(text)
+    return shingles_of(plain_words(text))
+
+
+def shingles_of(words: list[str]) -> frozenset[str]:
     return frozenset(
         " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
     )
@@ -133,8 +136,9 @@ def near_duplicate_groups(
     """Posts grouped by near-identical text (groups of two or more), each oldest first."""
     by_shingles: dict[frozenset[str], list[PostText]] = {}
     for post in posts:
-        if len(plain_words(post.text)) >= rules.min_words:
-            by_shingles.setdefault(shingles(post.text), []).append(post)
+        words = plain_words(post.text)
+        if len(words) >= rules.min_words:
+            by_shingles.setdefault(shingles_of(words), []).append(post)
     texts = list(by_shingles)  # exact copies share one entry: hashed and compared once
     parent = list(range(len(texts)))
 

@@ -23,6 +23,9 @@ class AppContext:
     locality: str = ""
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
     coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
+    # Posts in coordinated bursts per (weeks, posts fingerprint): finding bursts reads
+    # and compares every post of the weeks (seconds at scale), the queue asks per page.
+    burst_posts: dict[tuple[object, ...], frozenset[int]] = field(default_factory=dict)
 
 
 def app_context(request: Request) -> AppContext:

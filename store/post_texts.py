@@ -82,6 +82,16 @@ def week_posts(
     ]
 
 
+def posts_fingerprint(session: Session, first: date, last: date) -> tuple[int, int | None]:
+    """(posts, highest post id) of the ISO weeks first..last: changes when posts arrive
+    or are purged, so results computed from those posts can be cached against it."""
+    query = select(func.count(Post.id), func.max(Post.id)).where(
+        Post.week_start >= first, Post.week_start <= last
+    )
+    count, highest = session.execute(query).one()
+    return int(count or 0), highest
+
+
 def watchlist_entries(
     session: Session, model_id: int | None, post_ids: Sequence[int]
 ) -> dict[int, list[str]]:

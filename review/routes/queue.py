@@ -16,6 +16,7 @@ from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
 from cohesion.store import audit, decisions, review_queries
 from cohesion.store.models import ModelVersion
+from cohesion.store.post_texts import posts_fingerprint
 from cohesion.store.review_queries import STATUSES, QueueFilters, ReviewInputError
 from cohesion.store.status import active_model
 from cohesion.store.users import UserInfo
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 router = APIRouter()
 # Weeks searched for bursts by "coordinated only" when no week is chosen.
 COORDINATED_WEEKS = 4
+BURST_CACHE_SIZE = 8
 QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain", "calibration": "/calibration"}
 
 
@@ -80,9 +82,16 @@ def coordinated_posts(
         if not recent:
             return replace(filters, post_ids=frozenset())
         first, last = recent[-1], recent[0]
-    rules = app_context(request).coordination
-    _, bursts = bursts_between(session, model.id if model else None, first, last, rules)
-    return replace(filters, post_ids=frozenset(p.post_id for b in bursts for p in b.posts))
+    ctx = app_context(request)
+    key = (first, last, posts_fingerprint(session, first, last))
+    if key not in ctx.burst_posts:
+        _, bursts = bursts_between(
+            session, model.id if model else None, first, last, ctx.coordination
+        )
+        if len(ctx.burst_posts) >= BURST_CACHE_SIZE:
+            ctx.burst_posts.pop(next(iter(ctx.burst_posts)))  # the oldest entry
+        ctx.burst_posts[key] = frozenset(p.post_id for b in bursts for p in b.posts)
+    return replace(filters, post_ids=ctx.burst_posts[key])
 
 
 def parse_page(params: Mapping[str, str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from cohesion.review.app import create_app
@@ -93,3 +94,40 @@ def test_queue_filter_shows_only_posts_in_bursts(analyst: AppClient) -> None:
     # (its fifth is posted days later, so only four accounts fall in one window).
     recent = analyst.get("/queue?coordinated=1").text
     assert int(re.search(r"<small>(\d+) posts?", recent).group(1)) == 12 + 5  # type: ignore[union-attr]
+
+
+def test_bursts_are_found_once_until_posts_change(
+    app: FastAPI,
+    analyst: AppClient,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cohesion.review.routes import queue
+
+    calls: list[object] = []
+    real = queue.bursts_between
+
+    def counted(*args: object) -> object:
+        calls.append(args[2:4])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queue, "bursts_between", counted)
+    url = "/queue?week=2026-11-16&coordinated=1"
+    first = analyst.get(url).text
+    assert analyst.get(url).text == first and len(calls) == 1
+    # A seventh account posts the hostile text: the week's posts changed, so it is found again.
+    late = hostile_burst()[0]
+    late.key, late.author, late.flags = "burst-late", "H7", ("threat",)
+    late.created_at = late.created_at + timedelta(minutes=55)  # type: ignore[operator]
+    ds.add(sessions, ds.Dataset({}, _active_model(sessions), 0), [late], late.created_at)
+    assert re.search(r"<small>13 posts", analyst.get(url).text)
+    assert len(calls) == 2
+
+
+def _active_model(sessions: sessionmaker[Session]) -> int:
+    from cohesion.store.trends import active_model_id
+
+    with session_scope(sessions) as session:
+        model_id = active_model_id(session)
+    assert model_id is not None
+    return model_id
