@@ -14,6 +14,9 @@ What is planted (all parameters of `generate`):
 - threats and doxxing aimed at the watchlist (the Marlow County Election Office and
   Election Director Sam Okafor) in the spike week;
 - a few loud accounts writing a large share of the flagged posts;
+- a copy-paste campaign in `spike_week`: one script naming the election office, posted
+  word for word by `COPY_PASTE_ACCOUNTS` ordinary accounts on reddit, Mastodon and
+  Bluesky within two hours (`copy_paste=False` leaves it out);
 - `silent_source` (the hostile Telegram channel) posting nothing in `silent_week`
   (default: the week before the last), which collector health must flag; it is back in
   the report week.
@@ -82,6 +85,8 @@ SPIKE_PLATFORMS = {
 LOUD_SHARE = 0.6  # chance that a flagged post comes from a loud account (where one posts)
 SPIKE_LOUD_SHARE = 0.8
 AUTHORS_PER_PLATFORM = 150
+COPY_PASTE_ACCOUNTS = 9
+COPY_PASTE_PLATFORMS = ("reddit", "mastodon", "bluesky")
 
 
 @dataclass(slots=True)
@@ -149,6 +154,7 @@ def generate(
     spike_week: int = WEEKS,
     silent_week: int = WEEKS - 1,
     silent_platform: str = "telegram",
+    copy_paste: bool = True,
 ) -> DemoCorpus:
     """The demo corpus: WEEKS weeks ending with `end_week` (default: last complete)."""
     end = end_week or last_complete_week(today)
@@ -161,6 +167,8 @@ def generate(
             builder.week_of_platform(platform, week)
         if week == spike_week:
             builder.spike(week, skip=silent_platform if silent_week == week else None)
+    if copy_paste:  # last, so every other post stays as it was without it
+        builder.copy_paste(spike_week)
     posts = builder.finish()
     return DemoCorpus(
         posts, starts, spike_week, silent_week, SOURCE_NAMES[silent_platform], seed, scale
@@ -234,9 +242,11 @@ class _Builder:
         title: str | None = None,
         titled: bool = False,
         loud_share: float = LOUD_SHARE,
+        text: str | None = None,
     ) -> DemoPost:
-        """One post; `titled`: its title is its first sentence (a forum topic)."""
-        text = fill(template.text, self.rng)
+        """One post; `titled`: its title is its first sentence (a forum topic); `text`:
+        this text instead of the template filled anew (a copy)."""
+        text = fill(template.text, self.rng) if text is None else text
         if platform == "mastodon":  # a hashtag timeline shows only posts with the tag
             text += " #MarlowCounty"
         elif platform == "bluesky" and not self.places.search(text):
@@ -349,6 +359,25 @@ class _Builder:
         self.add(
             platform, week, template, parent=parent, titled=titled, loud_share=SPIKE_LOUD_SHARE
         )
+
+    def copy_paste(self, week: int) -> None:
+        """One script, word for word, from COPY_PASTE_ACCOUNTS accounts within two hours
+        of Wednesday evening (locality time), spread over COPY_PASTE_PLATFORMS."""
+        template = self.template("copypaste")
+        text = fill(template.text, self.rng)
+        start, _ = self.week_bounds(week)
+        evening = (start + timedelta(days=2, hours=19)).astimezone(UTC)
+        for n in range(COPY_PASTE_ACCOUNTS):
+            platform = COPY_PASTE_PLATFORMS[n % len(COPY_PASTE_PLATFORMS)]
+            moment = evening + timedelta(minutes=13 * n, seconds=self.rng.randrange(60))
+            while int(moment.timestamp()) in self.taken[platform]:
+                moment += timedelta(seconds=1)
+            self.taken[platform].add(int(moment.timestamp()))
+            post = self.add(platform, week, template, text=text)
+            # Its own time and a distinct ordinary account (add() drew others).
+            self.taken[platform].discard(post.epoch)
+            post.created_at = moment
+            post.author = handle_on(platform, self.authors[platform][-1 - n])
 
     def finish(self) -> list[DemoPost]:
         self.posts.sort(key=lambda p: (p.platform, p.created_at))
