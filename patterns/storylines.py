@@ -22,7 +22,8 @@ number of storylines, and results an analyst can rerun and get again):
    storyline whose centroid is nearest, when within the same threshold.
 3. A storyline's label is its three most distinctive terms: highest mean TF-IDF weight
    inside the storyline minus the mean outside it, skipping a term that repeats a word
-   already in the label. Its representative posts are the three closest to its centroid.
+   already in the label. Its representative posts are the three closest to its centroid,
+   leaving out near-copies of one already shown (Jaccard of 3-word shingles of 0.5 or more).
 4. Tracking: each storyline is matched to the previous week's (computed the same way)
    whose centroid is most cosine-similar (over their top `CENTROID_TERMS` terms), one
    to one, greedily from the most similar pair, when the similarity is at least
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
+from cohesion.patterns.coordination import jaccard, shingles
 from cohesion.patterns.excerpt import excerpt
 from cohesion.store.post_texts import PostText, week_posts
 from cohesion.tokens import tokenise
@@ -57,6 +59,7 @@ REPRESENTATIVES = 3
 CENTROID_TERMS = 30
 MATCH_SIMILARITY = 0.3
 GROWTH = 1.5
+COPY_SIMILARITY = 0.5
 STATUSES = ("new", "growing", "steady", "fading")
 
 
@@ -241,16 +244,16 @@ def _storyline(
 
 
 def _distinct(posts: list[StoryPost]) -> list[StoryPost]:
-    """The first REPRESENTATIVES posts with different texts (copies say nothing new)."""
-    seen: set[str] = set()
-    chosen = []
+    """The first REPRESENTATIVES posts that are not copies of one already chosen (a copy
+    with a hashtag added says nothing new): 3-word shingles' Jaccard below 0.5."""
+    chosen: list[tuple[StoryPost, frozenset[str]]] = []
     for post in posts:
-        if post.text not in seen:
-            seen.add(post.text)
-            chosen.append(post)
+        words = shingles(post.text) or frozenset({post.text})
+        if all(jaccard(words, other) < COPY_SIMILARITY for _, other in chosen):
+            chosen.append((post, words))
         if len(chosen) == REPRESENTATIVES:
             break
-    return chosen
+    return [post for post, _ in chosen]
 
 
 def _label_terms(scores: np.ndarray, terms: np.ndarray) -> tuple[str, ...]:

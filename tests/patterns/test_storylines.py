@@ -80,3 +80,25 @@ def test_a_week_with_no_flagged_posts_says_so(sessions: sessionmaker[Session]) -
 
 def test_too_few_posts_make_no_storyline() -> None:
     assert find_storylines([]) == []
+
+
+def test_representatives_leave_out_near_copies() -> None:
+    from datetime import UTC, date, datetime
+
+    from cohesion.store.post_texts import PostText
+
+    texts = [
+        "the election office certified fraud and the canvass board signed the stolen count",
+        "the election office certified fraud and the canvass board signed the stolen count #Marlow",
+        "the election office certified fraud and the canvass board signed the stolen count",
+        "canvass board members signed off on fraud at the election office, a stolen count",
+        "stolen count: the canvass board and the election office certified fraud again",
+    ]
+    posts = [
+        PostText(n, date(2026, 11, 16), datetime(2026, 11, 17, n, tzinfo=UTC), "reddit", "r",
+                 f"a{n}", None, text, True)
+        for n, text in enumerate(texts)
+    ]  # fmt: skip
+    (story,) = find_storylines(posts)
+    shown = [p.text for p in story.representatives]
+    assert len(shown) == 3 and len({t.removesuffix(" #Marlow") for t in shown}) == 3
