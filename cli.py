@@ -732,6 +732,17 @@ FormatOption = Annotated[
 ]
 
 
+def _week_job(ctx: typer.Context, job: Any, week: str | None) -> Any:
+    """Run a job of one week on the configured runtime, closing it afterwards."""
+    from cohesion.runtime import Runtime
+
+    runtime = Runtime.open(_config(ctx))
+    try:
+        return job(runtime, week)
+    finally:
+        runtime.close()
+
+
 def _emit(records: list[dict[str, Any]], output: TrendFormat, table: Table, note: str) -> None:
     """Print records as JSON or CSV (lists joined with "; "), else the table and a note."""
     if output is TrendFormat.json:
@@ -761,13 +772,8 @@ def storylines(
     Example: `cohesion storylines --week 2026-W47 --format json`
     """
     from cohesion.jobs.patterns import storylines as find
-    from cohesion.runtime import Runtime
 
-    runtime = Runtime.open(_config(ctx))
-    try:
-        found = find(runtime, week)
-    finally:
-        runtime.close()
+    found = _week_job(ctx, find, week)
     records = [{"week": found.week, **s.as_dict()} for s in found.storylines]
     table = Table(title=f"Storylines, {found.week}")
     for column in (
@@ -807,13 +813,8 @@ def coordination(
     Example: `cohesion coordination --week 2026-W47 --format csv > bursts.csv`
     """
     from cohesion.jobs.patterns import coordination as find
-    from cohesion.runtime import Runtime
 
-    runtime = Runtime.open(_config(ctx))
-    try:
-        found = find(runtime, week)
-    finally:
-        runtime.close()
+    found = _week_job(ctx, find, week)
     records = [{"week": found.week, **b.as_dict()} for b in found.bursts]
     table = Table(title=f"Copy-paste and coordinated posting, {found.week}")
     for column in ("text", "posts", "accounts", "platforms", "first poster", "start (UTC)", "span"):

@@ -155,6 +155,11 @@ def spike_message(locality: str, week: str, rows: Sequence[TrendRow]) -> dict[st
     return message(title, lines, "Spike test: quasi-Poisson z against the previous four weeks.")
 
 
+def _entries(names: Sequence[str], kinds: Mapping[str, str]) -> list[str]:
+    """Watchlist entries with their kinds: "Dana Reyes (watchlist person)"."""
+    return [f"{name} (watchlist {kinds.get(name, 'entry')})" for name in names]
+
+
 def _name(key: str) -> str:
     return "any label" if key == "any" else key.replace("_", " ")
 
@@ -171,8 +176,7 @@ def threat_message(
     kinds = watchlist or {}
     lines = []
     for threat in threats[:MAX_ITEMS]:
-        entries = [f"{w} (watchlist {kinds.get(w, 'entry')})" for w in threat.watchlist]
-        named = [*entries, *threat.threat_targets]
+        named = [*_entries(threat.watchlist, kinds), *threat.threat_targets]
         url = safe_url(threat.url)
         when = threat.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         line = (
@@ -266,7 +270,7 @@ def burst_message(
     kinds = watchlist or {}
     lines = []
     for burst in bursts[:MAX_ITEMS]:
-        entries = ", ".join(f"{w} (watchlist {kinds.get(w, 'entry')})" for w in burst.watchlist)
+        entries = ", ".join(_entries(burst.watchlist, kinds))
         start = burst.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         minutes = round(burst.span.total_seconds() / 60)
         line = (
