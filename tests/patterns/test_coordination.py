@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from cohesion.config import CoordinationSettings
+import pytest
+from cohesion.config import ConfigError, CoordinationSettings, load_settings
 from cohesion.patterns.coordination import find_bursts, jaccard, shingles
 from cohesion.store.post_texts import PostText
 
@@ -105,3 +107,16 @@ def test_jaccard_of_shingles() -> None:
     assert a == {"one two three", "two three four", "three four five"}
     assert jaccard(a, shingles("one two three four six")) == 0.5
     assert jaccard(frozenset(), frozenset()) == 0.0
+
+
+def test_settings_are_checked_and_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "cohesion.toml"
+    path.write_text("[coordination]\nsimilarity = 0.1\nwindow_hours = 6\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(path) in str(caught.value) and "coordination.similarity" in str(caught.value)
+    path.write_text("[coordination]\nmin_accounts = 8\nwindow_hours = 1.5\n")
+    rules = load_settings(path, environ={}).coordination
+    assert (rules.min_accounts, rules.window_hours, rules.min_platforms) == (8, 1.5, 3)
+    env = {"COHESION_COORDINATION__MIN_WORDS": "12"}
+    assert load_settings(path, environ=env).coordination.min_words == 12
