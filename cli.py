@@ -743,6 +743,16 @@ def _week_job(ctx: typer.Context, job: Any, week: str | None) -> Any:
         runtime.close()
 
 
+def _spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell: lists joined with "; ", and text a spreadsheet would run as a formula
+    (post text is written by strangers) prefixed with '."""
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _emit(records: list[dict[str, Any]], output: TrendFormat, table: Table, note: str) -> None:
     """Print records as JSON or CSV (lists joined with "; "), else the table and a note."""
     if output is TrendFormat.json:
@@ -752,9 +762,7 @@ def _emit(records: list[dict[str, Any]], output: TrendFormat, table: Table, note
         writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["week"])
         writer.writeheader()
         for record in records:
-            writer.writerow(
-                {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in record.items()}
-            )
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in record.items()})
         typer.echo(buffer.getvalue(), nl=False)
     else:
         console.print(note, highlight=False, soft_wrap=True, markup=False)

@@ -120,3 +120,12 @@ def test_settings_are_checked_and_name_the_key(tmp_path: Path) -> None:
     assert (rules.min_accounts, rules.window_hours, rules.min_platforms) == (8, 1.5, 3)
     env = {"COHESION_COORDINATION__MIN_WORDS": "12"}
     assert load_settings(path, environ=env).coordination.min_words == 12
+
+
+def test_csv_cells_never_run_as_formulas() -> None:
+    from cohesion.cli import _spreadsheet_safe
+
+    assert _spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _spreadsheet_safe("@[user] said so") == "'@[user] said so"
+    assert _spreadsheet_safe(["reddit", "rss"]) == "reddit; rss"
+    assert _spreadsheet_safe(5) == 5 and _spreadsheet_safe("plain") == "plain"
