@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 SHINGLE_WORDS = 3
 NUM_PERM = 128
 SEED = 17
+LSH_MAX_THRESHOLD = 0.9
 
 
 @dataclass(slots=True)
@@ -148,7 +149,9 @@ def near_duplicate_groups(
             i = parent[i]
         return i
 
-    lsh = MinHashLSH(threshold=rules.similarity, num_perm=NUM_PERM)
+    # Above 0.9 datasketch finds too few bands; a lower LSH threshold only brings more
+    # candidates, and the exact check below still applies `similarity`.
+    lsh = MinHashLSH(threshold=min(rules.similarity, LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
     hashes = MinHash.bulk(
         [[s.encode("utf-8") for s in sorted(t)] for t in texts], num_perm=NUM_PERM, seed=SEED
     )

@@ -129,3 +129,14 @@ def test_csv_cells_never_run_as_formulas() -> None:
     assert _spreadsheet_safe("@[user] said so") == "'@[user] said so"
     assert _spreadsheet_safe(["reddit", "rss"]) == "reddit; rss"
     assert _spreadsheet_safe(5) == 5 and _spreadsheet_safe("plain") == "plain"
+
+
+def test_every_allowed_similarity_works() -> None:
+    copies = [post(SCRIPT, n, f"acct{n}") for n in range(5)]
+    changed = [*copies[:4], post(SCRIPT.replace("tonight", "today"), 5, "acct4")]
+    for similarity in (0.3, 0.5, 0.9, 0.95, 1.0):
+        assert len(find_bursts(copies, CoordinationSettings(similarity=similarity))) == 1
+    assert find_bursts(changed, CoordinationSettings(similarity=1.0)) == []
+    # One shingle of seventeen changed: Jaccard 16/18 = 0.89.
+    assert len(find_bursts(changed, CoordinationSettings(similarity=0.85))) == 1
+    assert find_bursts(changed, CoordinationSettings(similarity=0.9)) == []
