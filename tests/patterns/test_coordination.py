@@ -140,3 +140,24 @@ def test_every_allowed_similarity_works() -> None:
     # One shingle of seventeen changed: Jaccard 16/18 = 0.89.
     assert len(find_bursts(changed, CoordinationSettings(similarity=0.85))) == 1
     assert find_bursts(changed, CoordinationSettings(similarity=0.9)) == []
+
+
+def test_lsh_rarely_misses_a_pair_just_above_the_threshold() -> None:
+    """200 texts of 20 words, each with a copy that has its middle word changed: Jaccard
+    15/21 = 0.714, just above 0.7. LSH tuned for recall finds 197 of them (datasketch's
+    default weights about half); copies in a real burst have several partners each."""
+    import random
+
+    from cohesion.patterns.coordination import near_duplicate_groups
+
+    rng = random.Random(3)
+    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=7)) for _ in range(3000)]
+    posts = []
+    for n in range(200):
+        words = rng.sample(vocabulary, 20)
+        posts.append(post(" ".join(words), n, f"x{n}"))
+        words[10] = f"changed{n}"
+        posts.append(post(" ".join(words), n, f"y{n}"))
+    pairs = near_duplicate_groups(posts, RULES)
+    assert all(len(group) == 2 for group in pairs)
+    assert len(pairs) >= 195
