@@ -1050,6 +1050,125 @@ def report(
         console.print(f"spike alert {state}")
 
 
+WeekOption = Annotated[
+    str | None,
+    typer.Option(
+        callback=_check_week, help="ISO week, e.g. 2026-W47 (default: last complete week)."
+    ),
+]
+FormatOption = Annotated[
+    TrendFormat, typer.Option("--format", help="table, or csv/json for other tools.")
+]
+
+
+def _week_job(ctx: typer.Context, job: Any, week: str | None) -> Any:
+    """Run a job of one week on the configured runtime, closing it afterwards."""
+    from cohesion.runtime import Runtime
+
+    runtime = Runtime.open(_config(ctx))
+    try:
+        return job(runtime, week)
+    finally:
+        runtime.close()
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell: lists joined with "; ", and text a spreadsheet would run as a formula
+    (post text is written by strangers) prefixed with '."""
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _emit(records: list[dict[str, Any]], output: TrendFormat, table: Table, note: str) -> None:
+    """Print records as JSON or CSV (lists joined with "; "), else the table and a note."""
+    if output is TrendFormat.json:
+        typer.echo(json.dumps(records, indent=2, default=str))
+    elif output is TrendFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["week"])
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in record.items()})
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        console.print(note, highlight=False, soft_wrap=True, markup=False)
+        if table.row_count:
+            console.print(table)
+
+
+@app.command()
+def storylines(
+    ctx: typer.Context, week: WeekOption = None, output: FormatOption = TrendFormat.table
+) -> None:
+    """Show the week's storylines: flagged posts grouped by what they say, tracked from
+    last week (new, growing, steady, fading). See reports/README.md for the method.
+
+    Example: `cohesion storylines --week 2026-W47 --format json`
+    """
+    from cohesion.jobs.patterns import storylines as find
+
+    found = _week_job(ctx, find, week)
+    records = [{"week": found.week, **s.as_dict()} for s in found.storylines]
+    table = Table(title=f"Storylines, {found.week}")
+    for column in (
+        "storyline",
+        "status",
+        "posts",
+        "last week",
+        "accounts",
+        "platforms",
+        "first post",
+    ):
+        table.add_column(column)
+    for s in found.storylines:
+        table.add_row(
+            Text(s.label),  # post words: never read as Rich markup
+            s.status,
+            str(s.size),
+            "–" if s.previous_size is None else str(s.previous_size),
+            str(s.accounts),
+            ", ".join(s.platforms),
+            Text(f"{s.first.created_at:%Y-%m-%d %H:%M} UTC, {s.first.author or 'unknown'}"),
+        )
+    quiet = "; ".join(f"{s.label} ({s.size})" for s in found.gone_quiet)
+    note = found.summary + (
+        f"\nLast week's storylines not seen this week: {quiet}" if quiet else ""
+    )
+    _emit(records, output, table, note)
+
+
+@app.command()
+def coordination(
+    ctx: typer.Context, week: WeekOption = None, output: FormatOption = TrendFormat.table
+) -> None:
+    """Show the week's copy-paste and coordinated posting: near-identical posts from many
+    accounts, or on several platforms, within a few hours ([coordination] settings).
+
+    Example: `cohesion coordination --week 2026-W47 --format csv > bursts.csv`
+    """
+    from cohesion.jobs.patterns import coordination as find
+
+    found = _week_job(ctx, find, week)
+    records = [{"week": found.week, **b.as_dict()} for b in found.bursts]
+    table = Table(title=f"Copy-paste and coordinated posting, {found.week}")
+    for column in ("text", "posts", "accounts", "platforms", "first poster", "start (UTC)", "span"):
+        table.add_column(column)
+    for b in found.bursts:
+        table.add_row(
+            Text(b.text),  # post text: never read as Rich markup
+            str(len(b.posts)),
+            str(b.accounts),
+            ", ".join(b.platforms),
+            Text(b.first.author or "unknown"),
+            f"{b.start:%Y-%m-%d %H:%M}",
+            f"{round(b.span.total_seconds() / 60)} min",
+        )
+    _emit(records, output, table, f"{found.summary} ({found.checked} posts compared)")
+
+
 @app.command()
 def purge(
     ctx: typer.Context,

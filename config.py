@@ -199,6 +199,24 @@ class ReportSettings(Section):
     sample_size: int = Field(10, ge=0, description="Flagged posts shown as a sample")
 
 
+class CoordinationSettings(Section):
+    """When near-identical posts count as copy-paste or coordinated posting (patterns/)."""
+
+    min_accounts: int = Field(
+        5, ge=2, description="Distinct accounts posting near-identical text that make a burst"
+    )
+    min_platforms: int = Field(
+        3, ge=2, description="Platforms carrying near-identical text that make a burst"
+    )
+    window_hours: float = Field(
+        6.0, gt=0, le=168, description="Hours within which those posts must fall"
+    )
+    similarity: float = Field(
+        0.7, ge=0.3, le=1.0, description="Jaccard similarity of 3-word shingles for near-identical"
+    )
+    min_words: int = Field(8, ge=3, description="Shorter posts are never compared")
+
+
 class ScaleSettings(Section):
     scrapyd: list[str] = Field(
         default_factory=list,
@@ -307,6 +325,7 @@ class Settings(Section):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    coordination: CoordinationSettings = Field(default_factory=CoordinationSettings)
     watchlist: list[WatchlistEntry] = Field(default_factory=list)
     events: list[EventEntry] = Field(default_factory=list)
 

@@ -93,6 +93,7 @@ def classify_step(runtime: Runtime) -> Any:
 
 def nightly(runtime: Runtime) -> dict[str, Any]:
     """Crawl, then classify (even when some crawl failed), then alert on threats."""
+    from cohesion.jobs.patterns import alert_coordination
     from cohesion.jobs.report import alert_threats
 
     detail: dict[str, Any] = {}
@@ -109,6 +110,11 @@ def nightly(runtime: Runtime) -> dict[str, Any]:
     except Exception as exc:  # alerts never fail the job
         log.exception("threat alerts failed")
         detail["alerts"] = {"error": f"{type(exc).__name__}: {exc}"}
+    try:
+        detail["coordination_alerts"] = alert_coordination(runtime)
+    except Exception as exc:  # alerts never fail the job
+        log.exception("coordinated-posting alerts failed")
+        detail["coordination_alerts"] = {"error": f"{type(exc).__name__}: {exc}"}
     if failures:
         raise RuntimeError("; ".join(failures))
     return detail

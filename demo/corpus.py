@@ -20,6 +20,9 @@ What is planted (all parameters of `generate`):
 - threats and doxxing aimed at the watchlist (the Marlow County Election Office and
   Election Director Sam Okafor) in the spike week;
 - a few loud accounts writing a large share of the flagged posts;
+- a copy-paste campaign in `spike_week`: one script naming the election office, posted
+  word for word by `COPY_PASTE_ACCOUNTS` ordinary accounts on reddit, Mastodon and
+  Bluesky within two hours (`copy_paste=False` leaves it out);
 - `silent_source` (the hostile Telegram channel) posting nothing in `silent_week`
   (default: the week before the last), which collector health must flag; it is back in
   the report week.
@@ -97,6 +100,8 @@ CHURCH_POSTS = 30  # the church burst at scale 1.0
 CHURCH_PLATFORMS = {"reddit": 0.3, "bluesky": 0.25, "mastodon": 0.15, "telegram": 0.15,
                     "fourchan": 0.15}  # fmt: skip
 AUTHORS_PER_PLATFORM = 150
+COPY_PASTE_ACCOUNTS = 9
+COPY_PASTE_PLATFORMS = ("reddit", "mastodon", "bluesky")
 
 
 @dataclass(slots=True)
@@ -166,6 +171,7 @@ def generate(
     spike_week: int = WEEKS,
     silent_week: int = WEEKS - 1,
     silent_platform: str = "telegram",
+    copy_paste: bool = True,
 ) -> DemoCorpus:
     """The demo corpus: WEEKS weeks ending with `end_week` (default: last complete)."""
     end = end_week or last_complete_week(today)
@@ -178,6 +184,8 @@ def generate(
             builder.week_of_platform(platform, week)
         if week == spike_week:
             builder.spike(week, skip=silent_platform if silent_week == week else None)
+    if copy_paste:  # last, so every other post stays as it was without it
+        builder.copy_paste(spike_week)
     posts = builder.finish()
     monday = starts[spike_week - 1]
     events = [
@@ -263,9 +271,11 @@ class _Builder:
         titled: bool = False,
         loud_share: float = LOUD_SHARE,
         from_day: int = 0,
+        text: str | None = None,
     ) -> DemoPost:
-        """One post; `titled`: its title is its first sentence (a forum topic)."""
-        text = fill(template.text, self.rng)
+        """One post; `titled`: its title is its first sentence (a forum topic); `text`:
+        this text instead of the template filled anew (a copy)."""
+        text = fill(template.text, self.rng) if text is None else text
         if platform == "mastodon":  # a hashtag timeline shows only posts with the tag
             text += " #MarlowCounty"
         elif platform == "bluesky" and not self.places.search(text):
@@ -383,6 +393,25 @@ class _Builder:
             platform, week, template, parent=parent, titled=titled,
             loud_share=SPIKE_LOUD_SHARE, from_day=from_day,
         )  # fmt: skip
+
+    def copy_paste(self, week: int) -> None:
+        """One script, word for word, from COPY_PASTE_ACCOUNTS accounts within two hours
+        of Wednesday evening (locality time), spread over COPY_PASTE_PLATFORMS."""
+        template = self.template("copypaste")
+        text = fill(template.text, self.rng)
+        start, _ = self.week_bounds(week)
+        evening = (start + timedelta(days=2, hours=19)).astimezone(UTC)
+        for n in range(COPY_PASTE_ACCOUNTS):
+            platform = COPY_PASTE_PLATFORMS[n % len(COPY_PASTE_PLATFORMS)]
+            moment = evening + timedelta(minutes=13 * n, seconds=self.rng.randrange(60))
+            while int(moment.timestamp()) in self.taken[platform]:
+                moment += timedelta(seconds=1)
+            self.taken[platform].add(int(moment.timestamp()))
+            post = self.add(platform, week, template, text=text)
+            # Its own time and a distinct ordinary account (add() drew others).
+            self.taken[platform].discard(post.epoch)
+            post.created_at = moment
+            post.author = handle_on(platform, self.authors[platform][-1 - n])
 
     def finish(self) -> list[DemoPost]:
         self.posts.sort(key=lambda p: (p.platform, p.created_at))

@@ -4,6 +4,7 @@
 - `crawl`: crawl the sources (locally or on Scrapyd nodes);
 - `classify`: classify stored posts, in one process or as parallel workers;
 - `report`: the weekly report, trend series and alerts;
+- `patterns`: storylines and coordinated posting, and alerts on bursts;
 - `review`: the review app and retraining from reviews;
 - `purge`: the retention purge;
 - `status`: what `cohesion status` shows.

@@ -35,6 +35,7 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         locality=settings.locality.name,
         timezone=settings.locality.timezone,
         events=configured_events(runtime),
+        coordination=settings.coordination,
     )
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from cohesion.config import AlertSettings
+from cohesion.patterns.coordination import Burst
 from cohesion.reports.escape import safe_url, slack_text
 from cohesion.reports.trends import TrendRow
 from cohesion.retry import retry_delay
@@ -154,6 +155,11 @@ def spike_message(locality: str, week: str, rows: Sequence[TrendRow]) -> dict[st
     return message(title, lines, "Spike test: quasi-Poisson z against the previous four weeks.")
 
 
+def _entries(names: Sequence[str], kinds: Mapping[str, str]) -> list[str]:
+    """Watchlist entries with their kinds: "Dana Reyes (watchlist person)"."""
+    return [f"{name} (watchlist {kinds.get(name, 'entry')})" for name in names]
+
+
 def _name(key: str) -> str:
     return "any label" if key == "any" else key.replace("_", " ")
 
@@ -170,8 +176,7 @@ def threat_message(
     kinds = watchlist or {}
     lines = []
     for threat in threats[:MAX_ITEMS]:
-        entries = [f"{w} (watchlist {kinds.get(w, 'entry')})" for w in threat.watchlist]
-        named = [*entries, *threat.threat_targets]
+        named = [*_entries(threat.watchlist, kinds), *threat.threat_targets]
         url = safe_url(threat.url)
         when = threat.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         line = (
@@ -250,4 +255,70 @@ def alert_threats(
             for t in fresh:
                 detail = {"kind": " and ".join(t.labels), "watchlist": list(t.watchlist)}
                 record_alerts(session, "post", [str(t.post_id)], detail)
+    return result
+
+
+def burst_message(
+    locality: str,
+    bursts: Sequence[Burst],
+    include_text: bool,
+    timezone: str,
+    watchlist: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One message listing coordinated bursts that name watchlist entries."""
+    zone = ZoneInfo(timezone)
+    kinds = watchlist or {}
+    lines = []
+    for burst in bursts[:MAX_ITEMS]:
+        entries = ", ".join(_entries(burst.watchlist, kinds))
+        start = burst.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        minutes = round(burst.span.total_seconds() / 60)
+        line = (
+            f"• {slack_text(entries)} · {len(burst.posts)} near-identical posts from "
+            f"{burst.accounts} accounts on {slack_text(', '.join(burst.platforms))} within "
+            f"{minutes} min from {start} · first poster "
+            f"{slack_text(burst.first.author or 'unknown')}"
+        )
+        url = safe_url(burst.first.url)
+        if url:
+            line += f" · <{url}|first post>"
+        if include_text:
+            line += f"\n> {slack_text(burst.text, TEXT_LIMIT)}"
+        lines.append(line)
+    if len(bursts) > MAX_ITEMS:
+        lines.append(f"… and {len(bursts) - MAX_ITEMS} more in the review app")
+    count = len(bursts)
+    title = (
+        f"Cohesion: {count} coordinated burst{'s' if count != 1 else ''} naming the "
+        f"watchlist, {slack_text(locality)}"
+    )
+    return message(title, lines, "Near-identical text from many accounts at once.")
+
+
+def alert_bursts(
+    sessions: sessionmaker[Session],
+    settings: AlertSettings,
+    locality: str,
+    timezone: str,
+    bursts: Sequence[Burst],
+    webhook: Webhook | None = None,
+    watchlist: Mapping[str, str] | None = None,
+) -> AlertResult | None:
+    """Send one alert listing bursts not alerted before (each keyed by its first post);
+    nothing is recorded when delivery fails, so the next run retries."""
+    webhook = webhook or Webhook.from_settings(settings)
+    if webhook is None or not bursts:
+        return None
+    with session_scope(sessions) as session:
+        done = already_alerted(session, "burst", (b.key for b in bursts))
+    fresh = [b for b in bursts if b.key not in done]
+    if not fresh:
+        return None
+    payload = burst_message(locality, fresh, settings.include_text, timezone, watchlist)
+    result = webhook.send(payload, len(fresh))
+    if result.sent:
+        with session_scope(sessions) as session:
+            for burst in fresh:
+                detail = {"watchlist": list(burst.watchlist), "posts": len(burst.posts)}
+                record_alerts(session, "burst", [burst.key], detail)
     return result

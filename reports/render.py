@@ -12,6 +12,7 @@ import base64
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from cohesion.private_files import private_dir, write_private
@@ -66,6 +67,17 @@ def signed(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:+.{digits}f}"
 
 
+# Rows shown in the storylines and coordinated-posting sections (the CLI shows all).
+REPORT_LIMITS = {"storylines": 10, "bursts": 15}
+
+
+def minutes(span: timedelta) -> str:
+    """A time span as "55 min" or "3 h 5 min"."""
+    total = round(span.total_seconds() / 60)
+    hours, rest = divmod(total, 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("cohesion.reports", "templates"),
@@ -83,8 +95,10 @@ def environment() -> Environment:
         safe_url=safe_url,
         label=lambda key: "any label" if key == "any" else str(key).replace("_", " "),
         week=week_label,
+        minutes=minutes,
     )
     env.globals["lead_days"] = LEAD_DAYS
+    env.globals["report_limits"] = REPORT_LIMITS
     env.globals["gap_rule"] = {
         "share": health.GAP_SHARE,
         "weeks": health.BASELINE_WEEKS,

@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cohesion import weeks as isoweeks
-from cohesion.config import Settings
+from cohesion.config import CoordinationSettings, Settings
+from cohesion.patterns.coordination import WeekBursts, week_bursts
+from cohesion.patterns.storylines import WeekStorylines, week_storylines
 from cohesion.reports import stats
 from cohesion.reports import trends as report_trends
 from cohesion.reports.calendar import LEAD_DAYS, SpikeStart, events_before, spike_began
@@ -85,6 +87,10 @@ class WeeklyReport:
     # The local calendar over the charted weeks, and what came before each spike.
     events: list[CalendarEvent] = field(default_factory=list)
     spike_starts: dict[str, SpikeStart] = field(default_factory=dict)
+    # Patterns across posts (patterns/): None only in reports built without them.
+    storylines: WeekStorylines | None = None
+    bursts: WeekBursts | None = None
+    coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
 
     @property
     def week(self) -> str:
@@ -254,6 +260,9 @@ def build_weekly_report(
         ],
         events=events,
         spike_starts=_spike_starts(session, model_id, week, settings, spike_rows, events),
+        storylines=week_storylines(session, model_id, week),
+        bursts=week_bursts(session, model_id, week, settings.coordination),
+        coordination=settings.coordination,
     )
 
 

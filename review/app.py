@@ -13,12 +13,13 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from cohesion.config import CoordinationSettings
 from cohesion.resources import package_path
 from cohesion.review.auth import username_key
 from cohesion.review.context import AppContext
 from cohesion.review.rendering import environment
 from cohesion.review.retrain import RetrainFn, RetrainManager
-from cohesion.review.routes import admin, auth, calibration, posts, queue
+from cohesion.review.routes import admin, auth, calibration, posts, queue, storylines
 from cohesion.review.routes import retrain as retrain_routes
 from cohesion.review.routes import search as search_routes
 from cohesion.review.security import (
@@ -45,6 +46,7 @@ ROUTERS = (
     admin.router,
     retrain_routes.router,
     search_routes.router,
+    storylines.router,
 )
 SESSION_COOKIE = "cohesion_session"
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ def create_app(
     timezone: str = "UTC",
     events: Sequence[CalendarEvent] = (),
     throttle: LoginThrottle | None = None,
+    coordination: CoordinationSettings | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
@@ -74,6 +77,7 @@ def create_app(
         locality=locality,
         timezone=timezone,
         events=tuple(events),
+        coordination=coordination or CoordinationSettings(),
     )
     # Added last = outermost: headers go on every response, errors included.
     app.add_middleware(

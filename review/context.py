@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cohesion.config import CoordinationSettings
 from cohesion.review.retrain import RetrainManager
 from cohesion.review.throttle import LoginThrottle
 from cohesion.store.engine import session_scope
@@ -25,6 +26,10 @@ class AppContext:
     timezone: str = "UTC"  # the locality's: weeks start on Monday there
     # The config file's [[events]]; the app adds the stored ones when it draws charts.
     events: tuple[CalendarEvent, ...] = ()
+    coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
+    # Posts in coordinated bursts per (weeks, posts fingerprint): finding bursts reads
+    # and compares every post of the weeks (seconds at scale), the queue asks per page.
+    burst_posts: dict[tuple[object, ...], frozenset[int]] = field(default_factory=dict)
 
 
 def app_context(request: Request) -> AppContext:

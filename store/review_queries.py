@@ -54,6 +54,8 @@ class QueueFilters:
     week: date | None = None
     status: str = "unreviewed"
     watchlist: bool = False  # only watchlist hits
+    # Only these posts (the review app's "coordinated only": posts in bursts); None: any.
+    post_ids: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if self.label is not None and self.label not in LABELS:
@@ -223,6 +225,8 @@ def _queue_select(
         stmt = stmt.where(Source.name == filters.source)
     if filters.week:
         stmt = stmt.where(Post.week_start == filters.week)
+    if filters.post_ids is not None:
+        stmt = stmt.where(Post.id.in_(sorted(filters.post_ids)))
     return stmt, key, descending
 
 

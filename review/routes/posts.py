@@ -16,7 +16,12 @@ from cohesion.review.highlight import segments
 from cohesion.review.inputs import PostId
 from cohesion.review.rendering import flash, query, render
 from cohesion.review.routes.calibration import window_of
-from cohesion.review.routes.queue import QUEUE_PATHS, filter_params, parse_filters
+from cohesion.review.routes.queue import (
+    QUEUE_PATHS,
+    coordinated_posts,
+    filter_params,
+    parse_filters,
+)
 from cohesion.review.security import Actor, Viewer
 from cohesion.store import decisions, review_queries
 from cohesion.store.models import REVIEW_DECISIONS
@@ -64,6 +69,8 @@ def post_page(request: Request, user: Viewer, post_id: PostId) -> Response:
             prev_id, next_id, in_sample = place.prev_id, place.next_id, place.in_sample
             back: dict[str, str | None] = dict(window.params())
         else:
+            if filters.post_ids is not None:
+                filters = coordinated_posts(request, session, model, filters)
             prev_id, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
             back, in_sample = filter_params(queue, filters), False
     return render(
@@ -116,6 +123,8 @@ def decide(
                 ip=client_ip(request),
             )
             model = active_model(session)
+            if filters.post_ids is not None:
+                filters = coordinated_posts(request, session, model, filters)
             _, next_id = review_queries.neighbours(session, model, queue, filters, post_id)
     except ReviewInputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None

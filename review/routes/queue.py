@@ -6,22 +6,30 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import replace
 
 from cohesion.classify.taxonomy import NARRATIVES, TARGETS
 from cohesion.csvsafe import spreadsheet_safe
-from cohesion.review.context import client_ip, db
+from cohesion.patterns.coordination import bursts_between
+from cohesion.review.context import app_context, client_ip, db
 from cohesion.review.inputs import parse_day
 from cohesion.review.rendering import render
 from cohesion.review.security import Viewer
 from cohesion.store import audit, decisions, review_queries
+from cohesion.store.models import ModelVersion
+from cohesion.store.post_texts import posts_fingerprint
 from cohesion.store.review_queries import STATUSES, QueueFilters, ReviewInputError
 from cohesion.store.status import active_model
 from cohesion.store.users import UserInfo
 from cohesion.taxonomy import LABELS
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 router = APIRouter()
+# Weeks searched for bursts by "coordinated only" when no week is chosen.
+COORDINATED_WEEKS = 4
+BURST_CACHE_SIZE = 8
 QUEUE_PATHS = {"priority": "/queue", "uncertain": "/uncertain", "calibration": "/calibration"}
 
 
@@ -42,6 +50,7 @@ def parse_filters(params: Mapping[str, str]) -> QueueFilters:
             week=parse_day(week, "week") if week else None,
             status=value("status") or "unreviewed",
             watchlist=value("watchlist") in ("1", "on", "true"),
+            post_ids=frozenset() if value("coordinated") in ("1", "on", "true") else None,
         )
     except (ReviewInputError, ValueError) as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
@@ -58,7 +67,32 @@ def filter_params(queue: str, filters: QueueFilters) -> dict[str, str | None]:
         "week": filters.week.isoformat() if filters.week else None,
         "status": filters.status if queue == "priority" else None,
         "watchlist": "1" if filters.watchlist else None,
+        "coordinated": "1" if filters.post_ids is not None else None,
     }
+
+
+def coordinated_posts(
+    request: Request, session: Session, model: ModelVersion | None, filters: QueueFilters
+) -> QueueFilters:
+    """The filters restricted to posts in coordinated bursts (patterns/coordination.py)
+    of the chosen week, else of the last COORDINATED_WEEKS weeks with posts."""
+    if filters.week:
+        first = last = filters.week
+    else:
+        recent = review_queries.weeks(session, COORDINATED_WEEKS)
+        if not recent:
+            return replace(filters, post_ids=frozenset())
+        first, last = recent[-1], recent[0]
+    ctx = app_context(request)
+    key = (first, last, posts_fingerprint(session, first, last))
+    if key not in ctx.burst_posts:
+        _, bursts = bursts_between(
+            session, model.id if model else None, first, last, ctx.coordination
+        )
+        if len(ctx.burst_posts) >= BURST_CACHE_SIZE:
+            ctx.burst_posts.pop(next(iter(ctx.burst_posts)))  # the oldest entry
+        ctx.burst_posts[key] = frozenset(p.post_id for b in bursts for p in b.posts)
+    return replace(filters, post_ids=ctx.burst_posts[key])
 
 
 def parse_page(params: Mapping[str, str]) -> int:
@@ -78,6 +112,8 @@ def _queue_view(request: Request, user: UserInfo, queue: str) -> Response:
     page = parse_page(request.query_params)
     with db(request) as session:
         model = active_model(session)
+        if filters.post_ids is not None:
+            filters = coordinated_posts(request, session, model, filters)
         result = review_queries.queue_page(session, model, queue, filters, page)
         model_name = model.name if model else None
         sources, weeks = review_queries.sources(session), review_queries.weeks(session)
