@@ -862,7 +862,10 @@ def event_list(
         TrendFormat, typer.Option("--format", help="table, or csv/json for other tools.")
     ] = TrendFormat.table,
 ) -> None:
-    """List every event: those in the config file and those added with `event add`."""
+    """List every event: those in the config file and those added with `event add`.
+
+    Example: `cohesion event list --format csv > calendar.csv`
+    """
     from cohesion.jobs.events import every_event
     from cohesion.runtime import Runtime
 

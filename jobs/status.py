@@ -9,7 +9,7 @@ from cohesion.runtime import Runtime
 from cohesion.store import status as store_status
 from cohesion.store.engine import session_scope
 from cohesion.store.health import collector_health
-from cohesion.store.types import utcnow
+from cohesion.store import types
 from cohesion.weeks import last_complete_week, week_range
 
 
@@ -28,7 +28,7 @@ def collect_status(runtime: Runtime, weeks: int, *, now: Any = None) -> Status:
     zone = runtime.settings.locality.zone
     with session_scope(runtime.sessions) as session:
         model = store_status.active_model(session)
-        checked = week_range(last_complete_week(now or utcnow(), zone), weeks)
+        checked = week_range(last_complete_week(now or types.utcnow(), zone), weeks)
         return Status(
             locality=runtime.settings.locality.name,
             totals=store_status.totals(session),
