@@ -899,8 +899,13 @@ def train_command(
         return
 
     from classify.train import DEFAULT_DATASETS, train
+    from config import load_settings
 
     command = "cohesion " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    try:
+        target_precision = load_settings(_config(ctx)).classifier.target_precision
+    except ConfigError as exc:
+        _fail(exc)
     if with_reviews:
         from jobs import Runtime, retrain_from_reviews
 
@@ -921,7 +926,8 @@ def train_command(
         return
     try:
         model = train(data, None, out, datasets=tuple(dataset or DEFAULT_DATASETS), command=command,
-                      say=lambda message: console.print(message, highlight=False))  # fmt: skip
+                      say=lambda message: console.print(message, highlight=False),
+                      target_precision=target_precision)  # fmt: skip
     except ValueError as exc:
         _fail(exc)
     console.print(_metrics_table(model.metrics))

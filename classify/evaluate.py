@@ -13,9 +13,16 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from classify.data import DATASETS, DEFAULT_DATA_DIR, Example, load_examples, read_jsonl
+from classify.data import (
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    FEED_DATASETS,
+    Example,
+    load_examples,
+    read_jsonl,
+)
 from classify.prediction import LABELS, Prediction
 
 if TYPE_CHECKING:
@@ -24,6 +31,12 @@ if TYPE_CHECKING:
 HARDCASES_FILE = (
     Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "classify" / "hardcases.jsonl"
 )
+
+
+class Predictor(Protocol):
+    """Anything that turns texts into Predictions: the model, or the plain baseline."""
+
+    def predict(self, texts: list[str]) -> list[Prediction]: ...
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
@@ -40,7 +53,13 @@ def _rate(flags: list[bool]) -> dict[str, float | int]:
 
 def evaluate_examples(model: Model, examples: Sequence[Example]) -> dict[str, Any]:
     """Metrics of `model` on `examples` (normally the test splits)."""
-    preds = model.predict([ex.text for ex in examples])
+    return evaluate_predictions(examples, model.predict([ex.text for ex in examples]))
+
+
+def evaluate_predictions(
+    examples: Sequence[Example], preds: Sequence[Prediction]
+) -> dict[str, Any]:
+    """Metrics of predictions (any model's, the baseline's too) against `examples`."""
     counts: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0]) for k in LABELS}
     sub: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     diag: dict[str, list[bool]] = defaultdict(list)
@@ -87,6 +106,16 @@ def _sub_counts(ex: Example, pred: Prediction, sub: dict[str, list[int]]) -> Non
 
 
 def _diagnostics(ex: Example, pred: Prediction, diag: dict[str, list[bool]]) -> None:
+    if ex.source in FEED_DATASETS:
+        # The real feed's ordinary posts: what share of them an analyst would see flagged.
+        if ex.labels["hate"] == 0:
+            diag[f"{ex.source} posts without hate: flagged hate"].append("hate" in pred.flags)
+        if ex.labels["threat"] == 0:
+            diag[f"{ex.source} posts without a call for violence: flagged threat"].append(
+                "threat" in pred.flags
+            )
+        for label in ("anti_government", "doxxing"):
+            diag[f"{ex.source} all posts: flagged {label}"].append(label in pred.flags)
     if ex.source == "davidson2017" and ex.extra.get("offensive") == 1:
         diag["davidson2017 offensive-not-hate: flagged hate"].append("hate" in pred.flags)
     if ex.source == "covid_vaccine_conspiracy2022" and ex.extra.get("conspiracy") is not None:
@@ -102,7 +131,7 @@ def _diagnostics(ex: Example, pred: Prediction, diag: dict[str, list[bool]]) -> 
         diag[f"incivility_congress2020 {kind}: flagged hate"].append("hate" in pred.flags)
 
 
-def evaluate_hardcases(model: Model, path: Path = HARDCASES_FILE) -> dict[str, Any]:
+def evaluate_hardcases(model: Predictor, path: Path = HARDCASES_FILE) -> dict[str, Any]:
     """The functional hard-case suite: pass rate per functionality, and the failures.
 
     Each case: {"id", "text", "functionality", "expect": {label: 0|1, ...}}; a case

@@ -44,6 +44,7 @@ class ReviewedExample:
     narratives: list[str]
     threat_targets: list[str]
     decision: str
+    queue: str = "priority"  # "calibration": from the seeded sample that measures precision
 
 
 # --- decisions --------------------------------------------------------------------------
@@ -220,6 +221,7 @@ def reviewed_examples(session: Session) -> list[ReviewedExample]:
                 labels["narratives"],
                 labels["threat_targets"],
                 review.decision,
+                review.queue or "priority",
             )
         )
     return examples
