@@ -1021,6 +1021,8 @@ def evaluate_command(
         _fail(exc)
     metrics = evaluate(loaded, data, out=out)
     console.print(_metrics_table(metrics))
+    console.print(_feed_table(metrics))
+    console.print(_targets_table(metrics))
     functional = metrics.get("functional")
     if functional:
         console.print(f"hard cases: {functional['passed']} of {functional['cases']} pass")
@@ -1054,6 +1056,30 @@ def classify_file_command(
         f"classified {result.lines} line(s) with {result.model}; {result.flagged} flagged"
         + (f'; {result.errors} unreadable line(s) marked with "error"' if result.errors else "")
     )
+
+
+def _feed_table(metrics: dict[str, Any]) -> Table:
+    """Real-feed flag rates and other diagnostics, beside the baseline's at training."""
+    base = metrics.get("baseline_at_training", {}).get("diagnostics", {})
+    table = Table(title="Flag rates on ordinary posts (real feed) and diagnostics")
+    for column in ("posts", "n", "flag rate", "baseline (at training)"):
+        table.add_column(column, justify="left" if column == "posts" else "right")
+    for key, value in metrics.get("diagnostics", {}).items():
+        b = base.get(key, {}).get("flag_rate")
+        table.add_row(key, str(value["n"]), f"{value['flag_rate']:.3f}",
+                      "-" if b is None else f"{b:.3f}")  # fmt: skip
+    return table
+
+
+def _targets_table(metrics: dict[str, Any]) -> Table:
+    table = Table(title="Issue #13 targets")
+    for column in ("target", "measured", "goal", "status"):
+        table.add_column(column)
+    for t in metrics.get("targets", []):
+        value = "-" if t["value"] is None else f"{t['value']:.3f}"
+        status = "-" if t["met"] is None else ("met" if t["met"] else "NOT met")
+        table.add_row(t["target"], value, t["goal"], status)
+    return table
 
 
 def _metrics_table(metrics: dict[str, Any]) -> Table:

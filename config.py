@@ -171,7 +171,10 @@ class ClassifierSettings(Section):
     batch_size: int = Field(500, ge=1, le=100_000, description="Posts per classification batch")
     target_precision: float | dict[str, float] = Field(
         default_factory=lambda: {
-            "hate": 0.5, "anti_government": 0.5, "threat": 0.25, "doxxing": 0.5
+            "hate": 0.5,
+            "anti_government": 0.5,
+            "threat": 0.25,
+            "doxxing": 0.5,
         },
         description="Precision each label's flags should reach on held-out feed data; "
         "`cohesion train` sets every threshold for it (a number, or one per label)",

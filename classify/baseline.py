@@ -25,8 +25,8 @@ from classify.prediction import LABELS, Prediction
 MAX_CHARS = 5_000  # the baseline reads the start of a post only: it is a reference, not a product
 DESCRIPTION = (
     "TF-IDF word 1-2-grams (min_df 2) and char_wb 2-5-grams (min_df 3, 300,000 most frequent), "
-    "sublinear tf; LogisticRegression (C=1, lbfgs, unweighted) per label on the same training "
-    "rows; flag at probability 0.5"
+    "sublinear tf; LogisticRegression (C=1, lbfgs, class_weight=balanced) per label on the same "
+    "training rows; flag at probability 0.5"
 )
 
 
@@ -73,6 +73,8 @@ def train_baseline(
         y = np.asarray([train[i].labels[label] for i in rows])
         if len(set(y.tolist())) < 2:
             continue
-        heads[label] = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit(X[rows], y)
+        heads[label] = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit(
+            X[rows], y
+        )
         say(f"  baseline {label}: {len(rows)} rows ({int(y.sum())}+)")
     return Baseline(word, char, heads)

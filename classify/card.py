@@ -103,10 +103,21 @@ def build(model: Model, examples: Sequence[Example], files: Mapping[str, Path],
         "decision_rules": DECISION_NOTE,
         "thresholds": model.thresholds,
         "threshold_sources": {
-            h["name"]: {k: h[k] for k in ("family", "calibrated_on", "calibration_rows",
-                                          "calibration_positives", "target_precision",
-                                          "threshold_rule", "threshold") if k in h}
-            for h in heads if h["name"] in LABELS
+            h["name"]: {
+                k: h[k]
+                for k in (
+                    "family",
+                    "calibrated_on",
+                    "calibration_rows",
+                    "calibration_positives",
+                    "target_precision",
+                    "threshold_rule",
+                    "threshold",
+                )
+                if k in h
+            }
+            for h in heads
+            if h["name"] in LABELS
         },  # fmt: skip
         "families": {h["name"]: h["families"] for h in heads if h.get("families")},
         "heads": [
@@ -173,7 +184,8 @@ def markdown(card: Mapping[str, Any]) -> str:
         _targets_table(m),
         "## Held-out test metrics: shipped model beside the plain baseline",
         "Flags after all decision rules. Baseline: "
-        + str(m.get("baseline", {}).get("description", "not trained in this run")) + ".",
+        + str(m.get("baseline", {}).get("description", "not trained in this run"))
+        + ".",
         _compare_table(m),
         "## Real-feed flag rates and other diagnostics (shipped / baseline)",
         _diagnostics_table(m),
@@ -291,9 +303,11 @@ def _compare_table(m: Mapping[str, Any]) -> str:
             b = base.get("labels", {}).get(label, {}).get(source)
             rows.append([label, source, str(s["support"]),
                          f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}",
-                         f"{b['precision']:.3f} / {b['recall']:.3f} / {b['f1']:.3f}" if b else "-"])  # fmt: skip
+                         f"{b['precision']:.3f} / {b['recall']:.3f} / {b['f1']:.3f}" if b else "-",
+                         f"{_fmt(s.get('average_precision'))} / "
+                         f"{_fmt(b.get('average_precision') if b else None)}"])  # fmt: skip
     return _table(rows, ["label", "test split", "positives", "shipped P / R / F1",
-                         "baseline P / R / F1"])  # fmt: skip
+                         "baseline P / R / F1", "AP shipped / baseline"])  # fmt: skip
 
 
 def _diagnostics_table(m: Mapping[str, Any]) -> str:
@@ -346,7 +360,7 @@ def write_curves(out_dir: Path, model: Model, examples: Sequence[Example]) -> di
         for source in sorted({ex.source for ex in examples}):
             pairs = [(p.scores[label], ex.labels[label]) for ex, p in zip(examples, preds, strict=True)
                      if ex.source == source and ex.labels[label] is not None]  # fmt: skip
-            ys = [y for _, y in pairs]
+            ys = [int(y or 0) for _, y in pairs]
             if not pairs or sum(ys) in (0, len(ys)):
                 continue
             precision, recall, _ = precision_recall_curve(ys, [s for s, _ in pairs])

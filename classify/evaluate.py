@@ -47,6 +47,16 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
             "support": tp + fn, "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
 
 
+def _average_precision(pairs: list[tuple[float, int]]) -> float | None:
+    """Threshold-free ranking quality of the scores (None without both classes)."""
+    from sklearn.metrics import average_precision_score
+
+    golds = [g for _, g in pairs]
+    if not pairs or sum(golds) in (0, len(golds)):
+        return None
+    return round(float(average_precision_score(golds, [s for s, _ in pairs])), 4)
+
+
 def _rate(flags: list[bool]) -> dict[str, float | int]:
     return {"n": len(flags), "flag_rate": round(sum(flags) / len(flags), 4) if flags else 0.0}
 
@@ -63,11 +73,14 @@ def evaluate_predictions(
     counts: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0]) for k in LABELS}
     sub: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     diag: dict[str, list[bool]] = defaultdict(list)
+    ranked: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
     for ex, pred in zip(examples, preds, strict=True):
         for label in LABELS:
             gold = ex.labels[label]
             if gold is None:
                 continue
+            for key in (ex.source, "all"):
+                ranked[(label, key)].append((float(pred.scores.get(label, 0.0)), int(gold)))
             hit = label in pred.flags
             for key in (ex.source, "all"):
                 c = counts[label][key]
@@ -78,7 +91,8 @@ def evaluate_predictions(
         _diagnostics(ex, pred, diag)
     labels = {
         label: {
-            key: prf(*c) for key, c in sorted(counts[label].items(), key=lambda kv: kv[0] != "all")
+            key: {**prf(*c), "average_precision": _average_precision(ranked[(label, key)])}
+            for key, c in sorted(counts[label].items(), key=lambda kv: kv[0] != "all")
         }
         for label in LABELS
     }
@@ -173,6 +187,13 @@ def evaluate(
     metrics["data"] = {name: str(path) for name, path in sorted(files.items())}
     if hardcases is not None and Path(hardcases).is_file():
         metrics["functional"] = evaluate_hardcases(model, Path(hardcases))
+    from classify.card import targets
+
+    metrics["targets"] = targets(metrics)
+    if model.metrics.get("baseline"):
+        # The plain baseline is not saved (its vocabulary is training text); its figures
+        # were measured by `cohesion train` on the same test splits.
+        metrics["baseline_at_training"] = model.metrics["baseline"]
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(metrics, indent=1) + "\n", "utf-8")

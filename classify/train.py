@@ -379,7 +379,10 @@ def _fit_label(
             z_feed = np.asarray(X[feed_rows] @ cand.coef).ravel() + cand.intercept
             capped = budget_threshold(1 / (1 + np.exp(-(a * z_feed + c))), budget)
             if capped > threshold:
-                threshold, why = capped, f"raised to flag <= {budget:.1%} of the feed calibration slice"
+                threshold, why = (
+                    capped,
+                    f"raised to flag <= {budget:.1%} of the feed calibration slice",
+                )
         calibrated[family] = (a, c, threshold, why)
         z_test = np.asarray(X[test.rows] @ cand.coef).ravel() + cand.intercept
         p_test = 1 / (1 + np.exp(-(a * z_test + c)))
