@@ -187,6 +187,7 @@ def markdown(card: Mapping[str, Any]) -> str:
         + str(m.get("baseline", {}).get("description", "not trained in this run"))
         + ".",
         _compare_table(m),
+        _compare_note(m),
         "## Real-feed flag rates and other diagnostics (shipped / baseline)",
         _diagnostics_table(m),
         "## Model families compared (raw head scores, each family calibrated and thresholded "
@@ -208,7 +209,9 @@ def markdown(card: Mapping[str, Any]) -> str:
         parts.append(f"{functional['passed']} of {functional['cases']} cases pass"
                      + (f" (baseline: {base['passed']})" if base else "") + ". The cases "
                      "were written for this suite, not taken from training data, and nothing "
-                     "was fitted on them.")  # fmt: skip
+                     "was fitted on them. One disclosure: the 0.5 floor on thresholds set on "
+                     "a dev split was chosen (issue #4) after seeing benign synthetic posts "
+                     "flagged at the dev-F1 thresholds, with the hard-case counts visible.")  # fmt: skip
         parts.append(_table([[k, str(v["n"]), f"{v['pass_rate']:.2f}"]
                              for k, v in functional["by_functionality"].items()],
                             ["functionality", "cases", "pass rate"]))  # fmt: skip
@@ -310,6 +313,31 @@ def _compare_table(m: Mapping[str, Any]) -> str:
                          "baseline P / R / F1", "AP shipped / baseline"])  # fmt: skip
 
 
+def _compare_note(m: Mapping[str, Any]) -> str:
+    """Where the baseline is ahead, and why, from the figures themselves."""
+    base = m.get("baseline", {}).get("labels", {})
+    f1_behind, ap_behind = [], []
+    for label, by_source in m.get("labels", {}).items():
+        for source, s in by_source.items():
+            b = base.get(label, {}).get(source)
+            if not b or source == "all":
+                continue
+            if b["f1"] > s["f1"]:
+                f1_behind.append(f"{label} on {source}")
+            if (b.get("average_precision") or 0) > (s.get("average_precision") or 0):
+                ap_behind.append(f"{label} on {source}")
+    if not f1_behind:
+        return "The shipped model's F1 is at least the baseline's on every split."
+    return (
+        f"The baseline's F1 is higher for {', '.join(f1_behind)}. Its flags are at "
+        "probability 0.5 of a class-balanced model, so it flags far more ordinary posts of a "
+        "real feed (next table), which on these positive-rich splits buys recall; the shipped "
+        "thresholds are set for precision on a feed. Ranked by score (AP, threshold-free) "
+        + ("the shipped model is ahead on every split."
+           if not ap_behind else f"the baseline is ahead for {', '.join(ap_behind)}.")
+    )  # fmt: skip
+
+
 def _diagnostics_table(m: Mapping[str, Any]) -> str:
     base = m.get("baseline", {}).get("diagnostics", {})
     rows = [[k, str(v["n"]), f"{v['flag_rate']:.3f}",
@@ -380,17 +408,24 @@ def write_curves(out_dir: Path, model: Model, examples: Sequence[Example]) -> di
 
 
 LIMITS = """## Known limits
-- Public hate data is 2016-2021 US Twitter (davidson2017 was sampled with a hate-term
-  lexicon; implicit_hate2021 leans on white-nationalist discourse): slang, new code words
-  and other platforms are under-represented.
+- The issue #13 targets not met are listed above with the measured figures. The hate
+  head ranks posts about as well as the plain baseline (see AP); it flags far fewer
+  ordinary posts because its threshold is set for precision on a real feed, which costs
+  recall, hence F1, on the richer test splits.
+- Calls for violence on Gab (gab_hate2022 `cv`, 0.6% of posts) are barely separable by
+  a bag of n-grams: the threat head's threshold keeps false flags on ordinary Gab posts
+  under 1%, but it finds few of them; it does better on the threats the project's
+  examples and implicit_hate2021 describe.
+- Public hate data is 2016-2021 US Twitter and Gab: slang, new code words and other
+  platforms are under-represented.
 - No public corpus covers anti-government narratives, threats against local officials or
-  doxxing: those heads learn from the project's own written examples only, so their
-  test figures measure agreement with the codebook as the examples express it, on a small
-  test split; the analyst's reviews (`cohesion train --with-reviews`) are how they improve.
+  doxxing: those heads learn from the project's own written examples only (their
+  thresholds are capped by a flag budget on the real feed), so their test figures
+  measure agreement with the codebook as the examples express it, on a small test split;
+  the analyst's reviews (`cohesion train --with-reviews`) are how they improve.
 - English only. Sarcasm, long threads and images are out of reach of a bag of n-grams.
-- Scores are calibrated on the pooled dev splits; the base rate on a locality's feeds is
-  far lower, so expect lower precision in production than on these test splits and watch
-  the precision observed in reviews.
+- A locality's feed is not Gab: read the precision the weekly report measures on the
+  calibration sample, and re-tune thresholds from it (`cohesion train --with-reviews`).
 """
 
 

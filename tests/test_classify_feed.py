@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -112,3 +113,26 @@ def test_calibration_queue_reviews_tune_thresholds_not_weights() -> None:
                                                         reviewed("priority")])  # fmt: skip
     assert calibration["split"] == "review_calibration"
     assert priority["split"] == "train"
+
+
+def test_with_reviews_retunes_thresholds_on_calibration_reviews(tmp_path: Path) -> None:
+    from classify.data import read_jsonl
+    from classify.train import train
+
+    tiny = Path(__file__).parent / "fixtures" / "classify" / "tiny.jsonl"
+    held_out = [r for r in read_jsonl(tiny) if r["split"] in ("dev", "test")]
+    reviews = [{**r, "id": f"review:{i}", "source_dataset": "reviews",
+                "split": "review_calibration"} for i, r in enumerate(held_out)]  # fmt: skip
+    model = train([tiny], reviews, tmp_path / "m", datasets=("tiny",), examples_file=None,
+                  say=lambda _m: None, baseline=False)  # fmt: skip
+    sources = model.card["threshold_sources"]
+    retuned = [label for label, src in sources.items() if "re-tuned on" in src["threshold_rule"]]
+    assert retuned, sources
+    for label in retuned:
+        positives = sum(1 for r in held_out if r.get(label) == 1)
+        assert positives >= 3
+        assert (
+            f"re-tuned on {len(held_out)} analysts' calibration reviews"
+            in (sources[label]["threshold_rule"])
+        )
+        assert model.thresholds[label] == sources[label]["threshold"]
