@@ -23,6 +23,9 @@ SPLITS_NOTE = (
     "implicit_hate2021 and covid_vaccine_conspiracy2022 ship train and dev only: their dev "
     "rows were halved by a stable hash of the row id (sha256, first byte even = 'tune'), "
     "the tune half calibrates and sets thresholds, the other half is the held-out test. "
+    "gab_hate2022 (a real feed): its dev split is the held-out test; its train split is "
+    "split by a stable hash (sha256 of 'feed:<id>', first byte < 51, about 20%) into the "
+    "feed calibration slice, never trained on, and the training rows. "
     "Label heads use only rows that annotate the label (null = not annotated, never 0)."
 )
 METHOD_NOTE = (
@@ -33,8 +36,8 @@ METHOD_NOTE = (
     "narratives, slurs, identity terms and context cues: quoting, condemning, news reports, "
     "figurative and literal violent words, legitimate action, negation, counter-speech, "
     "in-group use; Matcher threat frames; doxxing regexes) and their interactions. One "
-    "LogisticRegression per head (liblinear, class_weight=balanced; C chosen on dev average "
-    "precision for the four labels), the project's examples weighted 6x against the public "
+    "LogisticRegression per head (liblinear, class_weight=balanced, C=2 for the four labels, 1 "
+    "for sub-labels), the project's examples weighted 6x against the public "
     "rows, n-gram coefficients trimmed to the 60,000 (labels) or 8,000 (sub-labels) largest, "
     "then a Platt sigmoid. Hate vs offensive: davidson2017's offensive-but-not-"
     "hate tweets are hate negatives, and the share of them flagged hate is reported below. "
@@ -229,7 +232,7 @@ def markdown(card: Mapping[str, Any]) -> str:
 
 THRESHOLD_NOTE = (
     "Each label's threshold is the lowest calibrated score at which its flags reach the "
-    "target precision (`classifier.target_precision`, default 0.5) on held-out rows: for hate "
+    "target precision (`classifier.target_precision`, default 0.5, 0.25 for threat) on held-out rows: for hate "
     "and threat, the feed calibration slice (a stable 20% hash slice of gab_hate2022's train "
     "split, never trained on), where the Platt sigmoid is fitted too, so scores are "
     "calibrated to a real feed's base rate; for anti_government and doxxing, which no feed "
