@@ -76,6 +76,10 @@ FLAG_BUDGET = {"anti_government": 0.03, "doxxing": 0.003}
 MIN_THRESHOLD_FLAGS = 8
 # Scores calibrated on a feed are probabilities at the feed's base rate: a lower floor.
 FEED_MIN_PROBABILITY = 0.1
+# Threat: false flags on at most this share of the feed's ordinary posts (the issue's
+# ceiling is 1%; 0.8% leaves room for sampling noise), even below the precision target.
+FEED_NEGATIVE_BUDGET = {"threat": 0.008}
+FEED_NEGATIVE_FLOOR = 0.02
 MIN_REVIEWED = 20  # calibration-queue reviews of a label needed to re-tune its threshold
 
 
@@ -211,6 +215,22 @@ def budget_threshold(p: np.ndarray, budget: float) -> float:
     k = int(np.floor(budget * len(p)))
     ranked = np.sort(p)[::-1]
     return float(np.nextafter(ranked[k], np.inf)) if k < len(ranked) else 0.0
+
+
+def lower_to_ceiling(
+    p: np.ndarray, y: np.ndarray, threshold: float, why: str, ceiling: float
+) -> tuple[float, str]:
+    """Lower a threshold as far as the feed's ordinary posts allow.
+
+    A rare label's few feed positives make its precision curve coarse; the share of the
+    feed's ordinary posts (y == 0) it falsely flags is measured on thousands. The result
+    flags at most `ceiling` of them, never goes below FEED_NEGATIVE_FLOOR and never
+    raises the threshold.
+    """
+    lowest = max(budget_threshold(p[y == 0], ceiling), FEED_NEGATIVE_FLOOR)
+    if lowest < threshold:
+        return lowest, f"lowered to flag <= {ceiling:.1%} of the feed slice's ordinary posts"
+    return threshold, why
 
 
 def _source_ap(z: np.ndarray, y: np.ndarray, sources: np.ndarray) -> float:
@@ -374,6 +394,9 @@ def _fit_label(
         p_cal = 1 / (1 + np.exp(-(a * z_cal + c)))
         floor = FEED_MIN_PROBABILITY if on_feed else MIN_FLAG_PROBABILITY
         threshold, why = precision_threshold(p_cal, cal.y, target, floor=floor)
+        ceiling = FEED_NEGATIVE_BUDGET.get(head)
+        if on_feed and ceiling is not None:
+            threshold, why = lower_to_ceiling(p_cal, cal.y, threshold, why, ceiling)
         budget = FLAG_BUDGET.get(head)
         if budget is not None and len(feed_rows):
             z_feed = np.asarray(X[feed_rows] @ cand.coef).ravel() + cand.intercept

@@ -136,3 +136,17 @@ def test_with_reviews_retunes_thresholds_on_calibration_reviews(tmp_path: Path) 
             in (sources[label]["threshold_rule"])
         )
         assert model.thresholds[label] == sources[label]["threshold"]
+
+
+def test_rare_label_threshold_lowered_to_the_feed_ceiling() -> None:
+    from classify.train import FEED_NEGATIVE_FLOOR, lower_to_ceiling
+
+    rng = np.random.default_rng(5)
+    p = np.r_[rng.random(2000) * 0.2, [0.3, 0.5, 0.9]]
+    y = np.r_[np.zeros(2000, int), [1, 1, 1]]
+    threshold, why = lower_to_ceiling(p, y, 0.5, "precision", 0.01)
+    assert threshold < 0.5 and "lowered" in why
+    assert (p[y == 0] >= threshold).mean() <= 0.01
+    assert threshold >= FEED_NEGATIVE_FLOOR
+    # Never raises a threshold that already flags fewer ordinary posts.
+    assert lower_to_ceiling(p, y, 0.05, "x", 0.01) == (0.05, "x")
