@@ -1326,9 +1326,10 @@ def train_command(
 ) -> None:
     """Train a classifier and write a model directory with its model card.
 
-    Reads the public datasets from --data (default ../shared/data) and the project's
-    examples from classify/examples; --with-reviews adds every reviewed post from the
-    database. Example: `cohesion train --data ~/datasets --out models/default`
+    Reads the public datasets from --data (default: classifier.training_data, the folder
+    `training-data`, which scripts/fetch_training_data.py fills; see docs/training-data.md)
+    and the project's examples from classify/examples; --with-reviews adds every reviewed
+    post from the database. Example: `cohesion train --data ~/datasets --out models/default`
     """
     import sys
 
@@ -1343,8 +1344,15 @@ def train_command(
         return
 
     from cohesion.classify.train import DEFAULT_DATASETS, train
+    from cohesion.config import load_settings
 
     command = "cohesion " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    try:
+        classifier = (settings := load_settings(_config(ctx))).classifier
+    except ConfigError as exc:
+        _fail(exc)
+    target_precision = classifier.target_precision
+    data = data or [settings.resolve(classifier.training_data)]
     if with_reviews:
         from cohesion.jobs.review import retrain_from_reviews
         from cohesion.runtime import Runtime
@@ -1366,7 +1374,8 @@ def train_command(
         return
     try:
         model = train(data, None, out, datasets=tuple(dataset or DEFAULT_DATASETS), command=command,
-                      say=lambda message: console.print(message, highlight=False))  # fmt: skip
+                      say=lambda message: console.print(message, highlight=False),
+                      target_precision=target_precision)  # fmt: skip
     except ValueError as exc:
         _fail(exc)
     console.print(_metrics_table(model.metrics))
@@ -1437,6 +1446,8 @@ def evaluate_command(
         _fail(exc)
     metrics = evaluate(loaded, data, out=out)
     console.print(_metrics_table(metrics))
+    console.print(_feed_table(metrics))
+    console.print(_targets_table(metrics))
     functional = metrics.get("functional")
     if functional:
         console.print(f"hard cases: {functional['passed']} of {functional['cases']} pass")
@@ -1475,6 +1486,30 @@ def classify_file_command(
         f"classified {result.lines} line(s) with {result.model}; {result.flagged} flagged"
         + (f'; {result.errors} unreadable line(s) marked with "error"' if result.errors else "")
     )
+
+
+def _feed_table(metrics: dict[str, Any]) -> Table:
+    """Real-feed flag rates and other diagnostics, beside the baseline's at training."""
+    base = metrics.get("baseline_at_training", {}).get("diagnostics", {})
+    table = Table(title="Flag rates on ordinary posts (real feed) and diagnostics")
+    for column in ("posts", "n", "flag rate", "baseline (at training)"):
+        table.add_column(column, justify="left" if column == "posts" else "right")
+    for key, value in metrics.get("diagnostics", {}).items():
+        b = base.get(key, {}).get("flag_rate")
+        table.add_row(key, str(value["n"]), f"{value['flag_rate']:.3f}",
+                      "-" if b is None else f"{b:.3f}")  # fmt: skip
+    return table
+
+
+def _targets_table(metrics: dict[str, Any]) -> Table:
+    table = Table(title="Issue #13 targets")
+    for column in ("target", "measured", "goal", "status"):
+        table.add_column(column)
+    for t in metrics.get("targets", []):
+        value = "-" if t["value"] is None else f"{t['value']:.3f}"
+        status = "-" if t["met"] is None else ("met" if t["met"] else "NOT met")
+        table.add_row(t["target"], value, t["goal"], status)
+    return table
 
 
 def _metrics_table(metrics: dict[str, Any]) -> Table:

@@ -171,6 +171,33 @@ class ClassifierSettings(Section):
         None, description="Model directory; default the bundled models/default"
     )
     batch_size: int = Field(500, ge=1, le=100_000, description="Posts per classification batch")
+    training_data: Path = Field(
+        Path("training-data"),
+        description="Folder of the public training datasets (docs/training-data.md), "
+        "read by `cohesion train` and retraining from reviews",
+    )
+    target_precision: float | dict[str, float] = Field(
+        default_factory=lambda: {
+            "hate": 0.5,
+            "anti_government": 0.5,
+            "threat": 0.25,
+            "doxxing": 0.5,
+        },
+        description="Precision each label's flags should reach on held-out feed data; "
+        "`cohesion train` sets every threshold for it (a number, or one per label)",
+    )
+
+    @field_validator("target_precision")
+    @classmethod
+    def _precision_in_range(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+        values = value.values() if isinstance(value, dict) else [value]
+        if not all(0.0 < v < 1.0 for v in values):
+            raise ValueError("target_precision must lie strictly between 0 and 1")
+        if isinstance(value, dict):
+            unknown = set(value) - {"hate", "anti_government", "threat", "doxxing"}
+            if unknown:
+                raise ValueError(f"target_precision: unknown label(s) {', '.join(sorted(unknown))}")
+        return value
 
 
 class ReviewSettings(Section):

@@ -5,6 +5,10 @@ the same process on the same texts: `spacy.blank("en").pipe` tokenisation (the f
 any spaCy-based classifier pays) and the full `classify-file` path (JSONL in, model,
 JSONL out). Peak memory is the process's maximum resident set size after each phase.
 
+Also reported: the model directory's size on disk and the share of the demo corpus's
+ordinary posts (demo/texts/ordinary.txt, as demo/corpus.py renders them) flagged with
+each label: the issue #13 ceilings are 50 MB and 5% per label.
+
 Run: `python benchmarks/bench_classify.py [--posts 100000] [--model models/default]`;
 the last line is one JSON object.
 """
@@ -55,6 +59,21 @@ def synthetic_posts(n: int, seed: int = 11) -> list[str]:
     return posts
 
 
+def model_dir_mb(path: Path) -> float:
+    """Size on disk of the model directory (the issue's ceiling: 50 MB)."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def demo_ordinary_flag_rates(model: classify.Model) -> dict[str, float]:
+    """Share of the demo corpus's ordinary posts flagged with each label (goal <= 5%)."""
+    from cohesion.classify.prediction import LABELS
+    from cohesion.demo.corpus import generate
+
+    texts = [post.text for post in generate().posts if post.truth.kind == "ordinary"]
+    preds = model.predict(texts)
+    return {label: round(sum(label in p.flags for p in preds) / len(preds), 4) for label in LABELS}
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -86,23 +105,25 @@ def main() -> int:
         result = classify_file(src, dst, model)
         classify_s = time.perf_counter() - start
         assert result.lines == len(texts)
-    report = {
-        "posts": len(texts),
-        "tokens": tokens,
-        "model": model.version,
-        "results": {
-            "classify_file_posts_per_s": round(len(texts) / classify_s, 1),
-            "spacy_blank_pipe_posts_per_s": round(len(texts) / tokenise_s, 1),
-            "classify_vs_tokenise_ratio": round(tokenise_s / classify_s, 3),
-            "model_load_s": round(load_s, 2),
-            "peak_rss_mb": round(peak_mb(), 1),
-            "rss_before_model_mb": round(base_mb, 1),
-        },
-        "flagged": result.flagged,
+    ordinary = demo_ordinary_flag_rates(model)
+    model_path = Path(args.model) if args.model else classify.DEFAULT_MODEL_DIR
+    results: dict[str, float] = {
+        "classify_file_posts_per_s": round(len(texts) / classify_s, 1),
+        "spacy_blank_pipe_posts_per_s": round(len(texts) / tokenise_s, 1),
+        "classify_vs_tokenise_ratio": round(tokenise_s / classify_s, 3),
+        "model_load_s": round(load_s, 2),
+        "peak_rss_mb": round(peak_mb(), 1),
+        "rss_before_model_mb": round(base_mb, 1),
+        "model_dir_mb": round(model_dir_mb(model_path), 2),
+        **{f"demo_ordinary_flagged_{label}": rate for label, rate in ordinary.items()},
     }
-    print(f"classify-file: {report['results']['classify_file_posts_per_s']} posts/s on one core; "
-          f"spacy.blank('en').pipe: {report['results']['spacy_blank_pipe_posts_per_s']} posts/s; "
-          f"peak RSS {report['results']['peak_rss_mb']} MB")  # fmt: skip
+    report = {"posts": len(texts), "tokens": tokens, "model": model.version,
+              "results": results, "flagged": result.flagged}  # fmt: skip
+    print(f"classify-file: {results['classify_file_posts_per_s']} posts/s on one core; "
+          f"spacy.blank('en').pipe: {results['spacy_blank_pipe_posts_per_s']} posts/s; "
+          f"peak RSS {results['peak_rss_mb']} MB; model directory "
+          f"{results['model_dir_mb']} MB; demo ordinary posts flagged: "
+          + ", ".join(f"{k} {v:.1%}" for k, v in ordinary.items()))  # fmt: skip
     print(json.dumps(report))
     return 0
 

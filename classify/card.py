@@ -23,6 +23,9 @@ SPLITS_NOTE = (
     "implicit_hate2021 and covid_vaccine_conspiracy2022 ship train and dev only: their dev "
     "rows were halved by a stable hash of the row id (sha256, first byte even = 'tune'), "
     "the tune half calibrates and sets thresholds, the other half is the held-out test. "
+    "gab_hate2022 (a real feed): its dev split is the held-out test; its train split is "
+    "split by a stable hash (sha256 of 'feed:<id>', first byte < 51, about 20%) into the "
+    "feed calibration slice, never trained on, and the training rows. "
     "Label heads use only rows that annotate the label (null = not annotated, never 0)."
 )
 METHOD_NOTE = (
@@ -33,21 +36,30 @@ METHOD_NOTE = (
     "narratives, slurs, identity terms and context cues: quoting, condemning, news reports, "
     "figurative and literal violent words, legitimate action, negation, counter-speech, "
     "in-group use; Matcher threat frames; doxxing regexes) and their interactions. One "
-    "LogisticRegression per head (liblinear, class_weight=balanced; C chosen on dev average "
-    "precision for the four labels), the project's examples weighted 6x against the public "
+    "LogisticRegression per head (liblinear, class_weight=balanced, C=2 for the four labels, 1 "
+    "for sub-labels), the project's examples weighted 6x against the public "
     "rows, n-gram coefficients trimmed to the 60,000 (labels) or 8,000 (sub-labels) largest, "
-    "then a Platt sigmoid fitted on dev. Hate vs offensive: davidson2017's offensive-but-not-"
-    "hate tweets are hate negatives, and the share of them flagged hate is reported below."
+    "then a Platt sigmoid. Hate vs offensive: davidson2017's offensive-but-not-"
+    "hate tweets are hate negatives, and the share of them flagged hate is reported below. "
+    "Structure-aware features (issue #13): words inside quotation marks, after a reporting or "
+    "naming verb ('calling them X', 'he said ...', 'spray-painted ...') and after a negation "
+    "get a second, scoped feature (q:word, neg:word), so a slur quoted or named to condemn it "
+    "can weigh differently from the same slur asserted. gab_hate2022's real Gab posts are in "
+    "the hate and threat heads (positives and ordinary negatives). Three linear families are "
+    "fitted per label (table below) and the one with the best mean-over-datasets average "
+    "precision on the held-out selection rows (dev + feed calibration slice) is shipped."
 )
 DECISION_NOTE = (
-    "A label is flagged when its Platt-calibrated score reaches its threshold: the dev-F1 "
-    "optimum, but never below 0.5 (dev splits are far richer in positives than a feed). "
+    "A label is flagged when its calibrated score reaches its threshold (see Thresholds). "
     "Texts with no "
     "letters or digits score 0. Confidently non-English texts (py3langid top language not "
     f"English with p >= {MIN_CONFIDENCE}, English p < {MAX_ENGLISH}, >= {MIN_WORDS} words) get no "
     "flags; scores are kept. A threat whose target is an official, staff, law enforcement or "
     "an institution is also anti_government (CODEBOOK convention; its score is raised to the "
-    "threat score). Texts longer than 20,000 characters are classified on their first 20,000."
+    "threat score). Long texts are read in windows of 4,000 characters (400 overlapping); each "
+    "head's score is its maximum over the windows, and the evidence comes from the window "
+    "with the highest margin over a threshold. Cost is bounded: at most the first 1,000,000 "
+    "characters (250 windows) are read."
 )
 
 
@@ -93,6 +105,24 @@ def build(model: Model, examples: Sequence[Example], files: Mapping[str, Path],
         "splits": SPLITS_NOTE,
         "decision_rules": DECISION_NOTE,
         "thresholds": model.thresholds,
+        "threshold_sources": {
+            h["name"]: {
+                k: h[k]
+                for k in (
+                    "family",
+                    "calibrated_on",
+                    "calibration_rows",
+                    "calibration_positives",
+                    "target_precision",
+                    "threshold_rule",
+                    "threshold",
+                )
+                if k in h
+            }
+            for h in heads
+            if h["name"] in LABELS
+        },  # fmt: skip
+        "families": {h["name"]: h["families"] for h in heads if h.get("families")},
         "heads": [
             {
                 k: h[k]
@@ -125,7 +155,7 @@ def markdown(card: Mapping[str, Any]) -> str:
         f"# Model card: {card['name']} ({card['version']})",
         f"Trained {card['date']} with:\n\n```\n{card['command']}\n```",
         "Run from the repository root; `--data DIR` points at a folder holding the public "
-        "datasets (default `../shared/data`), and the project's own examples are read from "
+        "datasets (default `training-data` in the working directory, filled by `scripts/fetch_training_data.py`: see docs/training-data.md), and the project's own examples are read from "
         "`classify/examples/cohesion_examples.jsonl`. The directory holds no training text: "
         "hashed n-gram weights, lexicons, thresholds and this card.",
         "## Training data",
@@ -150,34 +180,41 @@ def markdown(card: Mapping[str, Any]) -> str:
         card["splits"],
         "## Decision rules",
         card["decision_rules"],
-        "## Thresholds (dev F1 optimum, floor 0.5)",
-        _table([[k, f"{v:.3f}"] for k, v in card["thresholds"].items()], ["label", "threshold"]),
-        "## Held-out test metrics (flags after all decision rules)",
+        "## Thresholds",
+        THRESHOLD_NOTE,
+        _thresholds_table(card),
+        "## Targets (issue #13)",
+        _targets_table(m),
+        "## Held-out test metrics: shipped model beside the plain baseline",
+        "Flags after all decision rules. Baseline: "
+        + str(m.get("baseline", {}).get("description", "not trained in this run"))
+        + ".",
+        _compare_table(m),
+        _compare_note(m),
+        "## Real-feed flag rates and other diagnostics (shipped / baseline)",
+        _diagnostics_table(m),
+        "## Model families compared (raw head scores, each family calibrated and thresholded "
+        "the same way; the shipped one is marked)",
+        _families_table(card),
+        "## Precision-recall curves (held-out test splits, shipped model's scores)",
+        "\n".join(f"![{label}]({name})" for label, name in m.get("curves", {}).items())
+        or "No curves were drawn.",
     ]
-    rows = []
-    for label, by_source in m.get("labels", {}).items():
-        for source, s in by_source.items():
-            rows.append([label, source, str(s["support"]), f"{s['precision']:.3f}",
-                         f"{s['recall']:.3f}", f"{s['f1']:.3f}"])  # fmt: skip
-    parts.append(_table(rows, ["label", "test split", "positives", "precision", "recall", "F1"]))
     if m.get("sublabels"):
         parts.append("Sub-labels, end to end on gold-positive test posts (micro):")
         parts.append(_table([[k, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}"]
                              for k, v in m["sublabels"].items()],
                             ["sub-label", "precision", "recall", "F1"]))  # fmt: skip
-    if m.get("diagnostics"):
-        parts.append("## Diagnostics (data that annotates no Cohesion label)")
-        parts.append(_table([[k, str(v["n"]), f"{v['flag_rate']:.3f}"]
-                             for k, v in m["diagnostics"].items()], ["rows", "n", "flag rate"]))  # fmt: skip
     functional = m.get("functional")
     if functional:
-        parts.append("## Functional hard cases (tests/fixtures/classify/hardcases.jsonl)")
-        parts.append(f"{functional['passed']} of {functional['cases']} cases pass. The cases "
+        parts.append("## Functional hard cases (classify/examples/hardcases.jsonl)")
+        base = m.get("baseline", {}).get("functional")
+        parts.append(f"{functional['passed']} of {functional['cases']} cases pass"
+                     + (f" (baseline: {base['passed']})" if base else "") + ". The cases "
                      "were written for this suite, not taken from training data, and nothing "
-                     "was fitted on them. One disclosure: the 0.5 floor on thresholds was "
-                     "chosen after seeing benign synthetic posts flagged at the dev-F1 "
-                     "thresholds, and the hard-case counts were seen at the same time "
-                     "(94 of 110 without the floor).")  # fmt: skip
+                     "was fitted on them. One disclosure: the 0.5 floor on thresholds set on "
+                     "a dev split was chosen (issue #4) after seeing benign synthetic posts "
+                     "flagged at the dev-F1 thresholds, with the hard-case counts visible.")  # fmt: skip
         parts.append(_table([[k, str(v["n"]), f"{v['pass_rate']:.2f}"]
                              for k, v in functional["by_functionality"].items()],
                             ["functionality", "cases", "pass rate"]))  # fmt: skip
@@ -193,18 +230,207 @@ def markdown(card: Mapping[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+THRESHOLD_NOTE = (
+    "Each label's threshold is the lowest calibrated score at which its flags reach the "
+    "target precision (`classifier.target_precision`, default 0.5, 0.25 for threat) on "
+    "held-out rows: for hate and threat, the feed calibration slice (a stable 20% hash "
+    "slice of gab_hate2022's train split, never trained on), where the Platt sigmoid is "
+    "fitted too, so scores are calibrated to a real feed's base rate (threat, whose feed "
+    "positives are few, may go lower as long as it flags at most 0.8% of the slice's "
+    "ordinary posts); for anti_government and doxxing, which no feed annotates, the dev "
+    "split, then raised where needed so that the label flags at most 3% (anti_government) "
+    "or 0.3% (doxxing) of the feed calibration slice. `cohesion train --with-reviews` "
+    "re-tunes a label's threshold from the analysts' calibration-queue reviews once they "
+    "hold enough of them (the rule column says so)."
+)
+
+
+def _thresholds_table(card: Mapping[str, Any]) -> str:
+    rows = []
+    for label, value in card["thresholds"].items():
+        src = card.get("threshold_sources", {}).get(label, {})
+        rows.append([label, f"{value:.3f}", str(src.get("family", "-")),
+                     f"{src.get('calibrated_on', '-')} ({src.get('calibration_rows', 0)} rows, "
+                     f"{src.get('calibration_positives', 0)} positives)",
+                     str(src.get("target_precision", "-")), str(src.get("threshold_rule", "-"))])  # fmt: skip
+    return _table(rows, ["label", "threshold", "family", "calibrated on", "target precision",
+                         "rule"])  # fmt: skip
+
+
+def _metric(m: Mapping[str, Any], label: str, source: str, key: str) -> float | None:
+    value = m.get("labels", {}).get(label, {}).get(source, {}).get(key)
+    return None if value is None else float(value)
+
+
+def _rate(m: Mapping[str, Any], key: str) -> float | None:
+    value = m.get("diagnostics", {}).get(key, {}).get("flag_rate")
+    return None if value is None else float(value)
+
+
+def targets(m: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets: measured value, goal and whether it is met."""
+    functional = m.get("functional") or {}
+    passed = functional.get("passed", 0) / functional["cases"] if functional.get("cases") else None
+    rows = [
+        ("gab_hate2022 dev hate F1", _metric(m, "hate", "gab_hate2022", "f1"), ">=", 0.55),
+        ("gab_hate2022 dev: posts without a call for violence flagged threat",
+         _rate(m, "gab_hate2022 posts without a call for violence: flagged threat"), "<=", 0.01),
+        ("gab_hate2022 dev threat recall", _metric(m, "threat", "gab_hate2022", "recall"), ">=", 0.40),
+        ("davidson2017 test hate F1", _metric(m, "hate", "davidson2017", "f1"), ">=", 0.50),
+        ("davidson2017 offensive-not-hate flagged hate",
+         _rate(m, "davidson2017 offensive-not-hate: flagged hate"), "<=", 0.03),
+        ("implicit_hate2021 held-out hate F1", _metric(m, "hate", "implicit_hate2021", "f1"), ">=", 0.70),
+        ("hard cases passed", passed, ">=", 0.90),
+    ]  # fmt: skip
+    out = []
+    for name, value, op, goal in rows:
+        met = None if value is None else (value >= goal if op == ">=" else value <= goal)
+        out.append({"target": name, "value": value, "goal": f"{op} {goal}", "met": met})
+    return out
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _targets_table(m: Mapping[str, Any]) -> str:
+    rows = [[t["target"], _fmt(t["value"]), t["goal"],
+             "-" if t["met"] is None else ("met" if t["met"] else "NOT met")]
+            for t in targets(m)]  # fmt: skip
+    return _table(rows, ["target", "measured", "goal", "status"]) + (
+        "\n\nThe demo corpus's ordinary-post flag rates (goal <= 5% per label) are measured "
+        "by `make bench` (benchmarks/bench_classify.py)."
+    )
+
+
+def _compare_table(m: Mapping[str, Any]) -> str:
+    base = m.get("baseline", {})
+    rows = []
+    for label, by_source in m.get("labels", {}).items():
+        for source, s in by_source.items():
+            b = base.get("labels", {}).get(label, {}).get(source)
+            rows.append([label, source, str(s["support"]),
+                         f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}",
+                         f"{b['precision']:.3f} / {b['recall']:.3f} / {b['f1']:.3f}" if b else "-",
+                         f"{_fmt(s.get('average_precision'))} / "
+                         f"{_fmt(b.get('average_precision') if b else None)}"])  # fmt: skip
+    return _table(rows, ["label", "test split", "positives", "shipped P / R / F1",
+                         "baseline P / R / F1", "AP shipped / baseline"])  # fmt: skip
+
+
+def _compare_note(m: Mapping[str, Any]) -> str:
+    """Where the baseline is ahead, and why, from the figures themselves."""
+    base = m.get("baseline", {}).get("labels", {})
+    f1_behind, ap_behind = [], []
+    for label, by_source in m.get("labels", {}).items():
+        for source, s in by_source.items():
+            b = base.get(label, {}).get(source)
+            if not b or source == "all":
+                continue
+            if b["f1"] > s["f1"]:
+                f1_behind.append(f"{label} on {source}")
+            if (b.get("average_precision") or 0) > (s.get("average_precision") or 0):
+                ap_behind.append(f"{label} on {source}")
+    if not f1_behind:
+        return "The shipped model's F1 is at least the baseline's on every split."
+    return (
+        f"The baseline's F1 is higher for {', '.join(f1_behind)}. Its flags are at "
+        "probability 0.5 of a class-balanced model, so it flags far more ordinary posts of a "
+        "real feed (next table), which on these positive-rich splits buys recall; the shipped "
+        "thresholds are set for precision on a feed. Ranked by score (AP, threshold-free) "
+        + ("the shipped model is ahead on every split."
+           if not ap_behind else f"the baseline is ahead for {', '.join(ap_behind)}.")
+    )  # fmt: skip
+
+
+def _diagnostics_table(m: Mapping[str, Any]) -> str:
+    base = m.get("baseline", {}).get("diagnostics", {})
+    rows = [[k, str(v["n"]), f"{v['flag_rate']:.3f}",
+             f"{base[k]['flag_rate']:.3f}" if k in base else "-"]
+            for k, v in m.get("diagnostics", {}).items()]  # fmt: skip
+    return _table(rows, ["rows", "n", "shipped flag rate", "baseline flag rate"])
+
+
+def _families_table(card: Mapping[str, Any]) -> str:
+    rows = []
+    shipped = {k: v.get("family") for k, v in card.get("threshold_sources", {}).items()}
+    for label, families in card.get("families", {}).items():
+        for family, r in families.items():
+            test = r.get("test", {})
+            per = "; ".join(f"{src} {v['f1']:.3f}" for src, v in test.items())
+            gab = test.get("gab_hate2022", {}).get("negatives_flagged")
+            rows.append([label, family + (" (shipped)" if shipped.get(label) == family else ""),
+                         f"{r['selection_ap']:.3f}", f"{r['threshold']:.3f}", per,
+                         "-" if gab is None else f"{gab:.3f}"])  # fmt: skip
+    notes = "\n".join(f"- {k}: {v}" for k, v in FAMILY_NOTES.items())
+    return notes + "\n\n" + _table(rows, ["label", "family", "selection AP (mean over datasets)",
+                                           "threshold", "test F1 per split",
+                                           "gab negatives flagged"])  # fmt: skip
+
+
+FAMILY_NOTES = {
+    "lr": "LogisticRegression on the binary hashed n-grams, scoped words and rule features",
+    "nblr": "NB-LR: the same features scaled by naive-Bayes log-count ratios, then "
+    "LogisticRegression (NB-SVM with a logistic loss; stored as ordinary linear weights)",
+    "ensemble": "the mean of the lr and nblr scores, each scaled to unit spread",
+    "baseline": "plain TF-IDF + LogisticRegression, see the comparison table",
+}
+
+
+def write_curves(out_dir: Path, model: Model, examples: Sequence[Example]) -> dict[str, str]:
+    """One precision-recall PNG per label (a curve per test split); {label: file name}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve
+
+    preds = model.predict([ex.text for ex in examples])
+    out: dict[str, str] = {}
+    for label in LABELS:
+        fig, ax = plt.subplots(figsize=(5, 4), dpi=80)
+        drawn = False
+        for source in sorted({ex.source for ex in examples}):
+            pairs = [(p.scores[label], ex.labels[label]) for ex, p in zip(examples, preds, strict=True)
+                     if ex.source == source and ex.labels[label] is not None]  # fmt: skip
+            ys = [int(y or 0) for _, y in pairs]
+            if not pairs or sum(ys) in (0, len(ys)):
+                continue
+            precision, recall, _ = precision_recall_curve(ys, [s for s, _ in pairs])
+            ax.plot(recall, precision, label=f"{source} ({sum(ys)}+)")
+            drawn = True
+        if drawn:
+            ax.axhline(model.card.get("threshold_sources", {}).get(label, {})
+                       .get("target_precision", 0.5), color="grey", linestyle=":", linewidth=1)  # fmt: skip
+            ax.set(xlabel="recall", ylabel="precision", title=f"{label} ({model.version})",
+                   xlim=(0, 1), ylim=(0, 1.02))  # fmt: skip
+            ax.legend(fontsize=7, loc="lower left")
+            name = f"pr_{label}.png"
+            fig.savefig(out_dir / name)
+            out[label] = name
+        plt.close(fig)
+    return out
+
+
 LIMITS = """## Known limits
-- Public hate data is 2016-2021 US Twitter (davidson2017 was sampled with a hate-term
-  lexicon; implicit_hate2021 leans on white-nationalist discourse): slang, new code words
-  and other platforms are under-represented.
+- The issue #13 targets not met are listed above with the measured figures. The hate
+  head ranks posts about as well as the plain baseline (see AP); it flags far fewer
+  ordinary posts because its threshold is set for precision on a real feed, which costs
+  recall, hence F1, on the richer test splits.
+- Calls for violence on Gab (gab_hate2022 `cv`, 0.6% of posts) are barely separable by
+  a bag of n-grams: the threat head's threshold keeps false flags on ordinary Gab posts
+  under 1%, but it finds few of them; it does better on the threats the project's
+  examples and implicit_hate2021 describe.
+- Public hate data is 2016-2021 US Twitter and Gab: slang, new code words and other
+  platforms are under-represented.
 - No public corpus covers anti-government narratives, threats against local officials or
-  doxxing: those heads learn from the project's own written examples only, so their
-  test figures measure agreement with the codebook as the examples express it, on a small
-  test split; the analyst's reviews (`cohesion train --with-reviews`) are how they improve.
+  doxxing: those heads learn from the project's own written examples only (their
+  thresholds are capped by a flag budget on the real feed), so their test figures
+  measure agreement with the codebook as the examples express it, on a small test split;
+  the analyst's reviews (`cohesion train --with-reviews`) are how they improve.
 - English only. Sarcasm, long threads and images are out of reach of a bag of n-grams.
-- Scores are calibrated on the pooled dev splits; the base rate on a locality's feeds is
-  far lower, so expect lower precision in production than on these test splits and watch
-  the precision observed in reviews.
+- A locality's feed is not Gab: read the precision the weekly report measures on the
+  calibration sample, and re-tune thresholds from it (`cohesion train --with-reviews`).
 """
 
 

@@ -13,9 +13,16 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cohesion.classify.data import DATASETS, DEFAULT_DATA_DIR, Example, load_examples, read_jsonl
+from cohesion.classify.data import (
+    DATASETS,
+    DEFAULT_DATA_DIR,
+    FEED_DATASETS,
+    Example,
+    load_examples,
+    read_jsonl,
+)
 from cohesion.classify.prediction import LABELS, Prediction
 from cohesion.resources import package_path
 
@@ -27,12 +34,38 @@ if TYPE_CHECKING:
 HARDCASES_FILE = package_path("classify", "examples", "hardcases.jsonl")
 
 
+class Predictor(Protocol):
+    """Anything that turns texts into Predictions: the model, or the plain baseline."""
+
+    def predict(self, texts: list[str]) -> list[Prediction]: ...
+
+
 def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+    """Precision, recall and F1 from counts, by scikit-learn's definitions (0 where a
+    ratio has no denominator)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    gold = [1] * tp + [0] * fp + [1] * fn
+    flagged = [1] * tp + [1] * fp + [0] * fn
+    if gold:
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            gold, flagged, average="binary", zero_division=0.0
+        )
+    else:
+        precision = recall = f1 = 0.0
+    return {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
             "support": tp + fn, "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
+
+
+def _average_precision(pairs: list[tuple[float, int]]) -> float | None:
+    """Threshold-free ranking quality of the scores (None without both classes)."""
+    from sklearn.metrics import average_precision_score
+
+    golds = [g for _, g in pairs]
+    if not pairs or sum(golds) in (0, len(golds)):
+        return None
+    return round(float(average_precision_score(golds, [s for s, _ in pairs])), 4)
 
 
 def _rate(flags: list[bool]) -> dict[str, float | int]:
@@ -41,15 +74,24 @@ def _rate(flags: list[bool]) -> dict[str, float | int]:
 
 def evaluate_examples(model: Model, examples: Sequence[Example]) -> dict[str, Any]:
     """Metrics of `model` on `examples` (normally the test splits)."""
-    preds = model.predict([ex.text for ex in examples])
+    return evaluate_predictions(examples, model.predict([ex.text for ex in examples]))
+
+
+def evaluate_predictions(
+    examples: Sequence[Example], preds: Sequence[Prediction]
+) -> dict[str, Any]:
+    """Metrics of predictions (any model's, the baseline's too) against `examples`."""
     counts: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0]) for k in LABELS}
     sub: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     diag: dict[str, list[bool]] = defaultdict(list)
+    ranked: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
     for ex, pred in zip(examples, preds, strict=True):
         for label in LABELS:
             gold = ex.labels[label]
             if gold is None:
                 continue
+            for key in (ex.source, "all"):
+                ranked[(label, key)].append((float(pred.scores.get(label, 0.0)), int(gold)))
             hit = label in pred.flags
             for key in (ex.source, "all"):
                 c = counts[label][key]
@@ -60,7 +102,8 @@ def evaluate_examples(model: Model, examples: Sequence[Example]) -> dict[str, An
         _diagnostics(ex, pred, diag)
     labels = {
         label: {
-            key: prf(*c) for key, c in sorted(counts[label].items(), key=lambda kv: kv[0] != "all")
+            key: {**prf(*c), "average_precision": _average_precision(ranked[(label, key)])}
+            for key, c in sorted(counts[label].items(), key=lambda kv: kv[0] != "all")
         }
         for label in LABELS
     }
@@ -88,6 +131,16 @@ def _sub_counts(ex: Example, pred: Prediction, sub: dict[str, list[int]]) -> Non
 
 
 def _diagnostics(ex: Example, pred: Prediction, diag: dict[str, list[bool]]) -> None:
+    if ex.source in FEED_DATASETS:
+        # The real feed's ordinary posts: what share of them an analyst would see flagged.
+        if ex.labels["hate"] == 0:
+            diag[f"{ex.source} posts without hate: flagged hate"].append("hate" in pred.flags)
+        if ex.labels["threat"] == 0:
+            diag[f"{ex.source} posts without a call for violence: flagged threat"].append(
+                "threat" in pred.flags
+            )
+        for label in ("anti_government", "doxxing"):
+            diag[f"{ex.source} all posts: flagged {label}"].append(label in pred.flags)
     if ex.source == "davidson2017" and ex.extra.get("offensive") == 1:
         diag["davidson2017 offensive-not-hate: flagged hate"].append("hate" in pred.flags)
     if ex.source == "covid_vaccine_conspiracy2022" and ex.extra.get("conspiracy") is not None:
@@ -103,7 +156,7 @@ def _diagnostics(ex: Example, pred: Prediction, diag: dict[str, list[bool]]) -> 
         diag[f"incivility_congress2020 {kind}: flagged hate"].append("hate" in pred.flags)
 
 
-def evaluate_hardcases(model: Model, path: Path = HARDCASES_FILE) -> dict[str, Any]:
+def evaluate_hardcases(model: Predictor, path: Path = HARDCASES_FILE) -> dict[str, Any]:
     """The functional hard-case suite: pass rate per functionality, and the failures.
 
     Each case: {"id", "text", "functionality", "expect": {label: 0|1, ...}}; a case
@@ -145,6 +198,13 @@ def evaluate(
     metrics["data"] = {name: str(path) for name, path in sorted(files.items())}
     if hardcases is not None and Path(hardcases).is_file():
         metrics["functional"] = evaluate_hardcases(model, Path(hardcases))
+    from cohesion.classify.card import targets
+
+    metrics["targets"] = targets(metrics)
+    if model.metrics.get("baseline"):
+        # The plain baseline is not saved (its vocabulary is training text); its figures
+        # were measured by `cohesion train` on the same test splits.
+        metrics["baseline_at_training"] = model.metrics["baseline"]
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(metrics, indent=1) + "\n", "utf-8")

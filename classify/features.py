@@ -9,6 +9,7 @@ cues...). They are features, not overrides: the linear models learn their weight
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,22 @@ from cohesion.classify.rules import Hit, quoted_spans
 from sklearn.feature_extraction.text import HashingVectorizer
 
 TOKEN_PATTERN = r"[\w']+|[^\w\s]"
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+# Structure the n-grams cannot see: what a quote mark, a reporting or naming verb
+# ("calling them X", "he said ..."), or a negation scopes over. Words in such a scope
+# get a second, prefixed feature ("q:word", "neg:word"), so a slur that is quoted or
+# named in order to condemn it can weigh differently from the same slur asserted.
+REPORT_RE = re.compile(
+    r"\b(?:call(?:s|ed|ing)?|label(?:s|ed|led|ing)?|brand(?:s|ed|ing)?|say(?:s|ing)?|said|"
+    r"tell(?:s|ing)?|told|tweet(?:s|ed|ing)?|post(?:s|ed|ing)?|wr(?:ote|ites?|iting)|"
+    r"chant(?:s|ed|ing)?|yell(?:s|ed|ing)?|shout(?:s|ed|ing)?|scream(?:s|ed|ing)?|"
+    r"claim(?:s|ed|ing)?|accus(?:e|es|ed|ing)|quot(?:e|es|ed|ing)|spray[- ]?paint(?:ed)?|"
+    r"graffiti|slur(?:s|red)?|words? like|term(?:s)? like|names? like)\b([^.!?;\n]{1,80})"
+)
+NEGATION_RE = re.compile(
+    r"\b(?:not|never|no|nobody|no one|don't|dont|doesn't|won't|wouldn't|shouldn't|isn't|"
+    r"aren't|can't|cannot|stop|against|nothing)\b((?:[^\w.!?;\n]+[\w']+){1,3})"
+)
 
 THREAT_CUES = ("threat_violent", "threat_veiled", "threat_call", "threat_frame_intent",
                "threat_frame_call", "threat_frame_wish", "threat_frame_object")  # fmt: skip
@@ -139,6 +156,22 @@ def _quoted(hits: Sequence[Hit], text: str) -> set[str]:
     return {h.category for h in hits for a, b in spans if a <= h.start and h.end <= b}
 
 
+def scoped_tokens(text: str) -> list[str]:
+    """Prefixed tokens for the words inside quotes, reported or named speech and negations."""
+    out: list[str] = []
+    spans = quoted_spans(text) if ('"' in text or "“" in text) else []
+    spans += [m.span(1) for m in REPORT_RE.finditer(text)]
+    for a, b in spans:
+        out.extend("q:" + tok for tok in _TOKEN_RE.findall(text[a:b]))
+    for m in NEGATION_RE.finditer(text):
+        out.extend("neg:" + tok for tok in _TOKEN_RE.findall(m.group(1)))
+    return out
+
+
+def _scoped_analyzer(text: str) -> list[str]:
+    return scoped_tokens(text)
+
+
 def rule_names(categories: Sequence[str]) -> list[str]:
     """Names of the rule-feature columns, in order."""
     return (
@@ -181,6 +214,12 @@ def rule_vector(hits: Sequence[Hit], text: str, index: dict[str, int]) -> dict[i
     return out
 
 
+def _row_scale(word: sp.csr_matrix) -> np.ndarray:
+    """Per row, the value of one binary word feature after L2 normalisation."""
+    counts = np.diff(word.indptr).astype(np.float32)
+    return (1.0 / np.sqrt(np.maximum(counts, 1.0))).reshape(-1, 1)
+
+
 @dataclass
 class Featurizer:
     """Turns normalised texts and their hits into one sparse matrix."""
@@ -190,6 +229,7 @@ class Featurizer:
     char_features: int = 2**20
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
+    scoped: bool = False  # the scoped-word block (models trained before issue #13 lack it)
 
     def __post_init__(self) -> None:
         self.word = HashingVectorizer(
@@ -200,6 +240,11 @@ class Featurizer:
         self.char = HashingVectorizer(
             analyzer="char_wb", ngram_range=self.char_ngrams, n_features=self.char_features,
             alternate_sign=False, binary=True, lowercase=False, dtype=np.float32,
+        )  # fmt: skip
+        # Scoped words hash into the word block (same columns, distinct "q:"/"neg:" keys).
+        self.scope = HashingVectorizer(
+            analyzer=_scoped_analyzer, n_features=self.word_features, alternate_sign=False,
+            binary=True, norm=None, dtype=np.float32,
         )  # fmt: skip
         self.rule_columns = rule_names(self.categories)
         self.index = {name: i for i, name in enumerate(self.rule_columns)}
@@ -219,11 +264,16 @@ class Featurizer:
             "word_ngrams": list(self.word_ngrams),
             "char_ngrams": list(self.char_ngrams),
             "token_pattern": TOKEN_PATTERN,
+            "scoped": self.scoped,
             "rule_columns": self.rule_columns,
         }
 
     def transform(self, texts: Sequence[str], hits: Sequence[Sequence[Hit]]) -> sp.csr_matrix:
         word = self.word.transform(texts)
+        if self.scoped:
+            # Scaled like one more word of the post, so the L2-normalised block stays comparable.
+            scoped = self.scope.transform(texts).multiply(0.5 * _row_scale(word)).tocsr()
+            word = (word + scoped).tocsr()
         char = self.char.transform(texts)
         rows, cols, vals = [], [], []
         for i, (text, doc_hits) in enumerate(zip(texts, hits, strict=True)):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,34 @@ from cohesion.classify.watchlist import ADDRESS_RE, KIND_TARGET, WatchHit, Watch
 from cohesion.resources import package_path
 
 FORMAT = "cohesion-linear.v1"
-MAX_CHARS = 20_000  # longer texts are classified on their first 20,000 characters
+# Long texts are read in overlapping windows and each head takes its highest score over
+# the windows (issue #13): a threat after 25,000 characters of padding is still seen.
+WINDOW_CHARS = 4_000
+WINDOW_OVERLAP = 400
+# Bounded cost: at most this many characters of one text are read (250 windows).
+MAX_CHARS = 1_000_000
+WINDOW_BATCH = 64  # windows scored together, so one huge text never builds a huge matrix
 BATCH_SIZE = 256
 DEFAULT_MODEL_DIR = package_path("models", "default")
 REQUIRED_FILES = ("config.json", "lexicons.json", "weights.npz", "thresholds.json")
+
+
+def windows(text: str) -> list[tuple[int, str]]:
+    """(start, piece) windows covering the text's first MAX_CHARS characters.
+
+    Short texts are one window. Windows overlap by WINDOW_OVERLAP characters, so a
+    sentence cut at one window's end is whole in the next.
+    """
+    text = text[:MAX_CHARS]
+    if len(text) <= WINDOW_CHARS:
+        return [(0, text)]
+    step = WINDOW_CHARS - WINDOW_OVERLAP
+    out = []
+    for start in range(0, len(text), step):
+        out.append((start, text[start : start + WINDOW_CHARS]))
+        if start + WINDOW_CHARS >= len(text):
+            break
+    return out
 
 
 def _coerce(text: Any) -> str:
@@ -86,6 +111,7 @@ class Model:
             char_features=int(feat["char_features"]),
             word_ngrams=tuple(feat["word_ngrams"]),
             char_ngrams=tuple(feat["char_ngrams"]),
+            scoped=bool(feat.get("scoped", False)),
         )
         if self.featurizer.rule_columns != feat["rule_columns"]:
             raise ModelLoadError("model feature layout does not match this version of classify/")
@@ -108,8 +134,8 @@ class Model:
         return 1.0 / (1.0 + np.exp(-np.clip(self.calib_a * Z + self.calib_b, -50, 50)))
 
     def analyse(self, texts: Sequence[str]) -> tuple[list[Any], list[Any], sp.csr_matrix]:
-        """Normalise, run the rule pipeline and build features for a batch."""
-        norms = [normalize(t[:MAX_CHARS]) for t in texts]
+        """Normalise, run the rule pipeline and build features for a batch of windows."""
+        norms = [normalize(t[:WINDOW_CHARS]) for t in texts]
         docs = list(self.nlp.pipe([n.text for n in norms], batch_size=max(1, len(norms))))
         X = self.featurizer.transform([n.text for n in norms], [d._.hits for d in docs])
         return norms, docs, X
@@ -133,12 +159,31 @@ class Model:
         self, batch: list[Any], addressed: list[str | None] | None = None
     ) -> list[Prediction]:
         texts = [_coerce(t) for t in batch]
-        norms, docs, X = self.analyse(texts)
-        probs = self.probabilities(self.decision(X))
+        pieces = [(i, start, piece) for i, text in enumerate(texts)
+                  for start, piece in windows(text)]  # fmt: skip
+        best: dict[int, tuple[float, int, Any, Any]] = {}  # text -> (margin, start, norm, doc)
+        probs = np.zeros((len(texts), len(self.heads)))
+        label_cols = [self.head_index[label] for label in LABELS]
+        cuts = np.asarray([self.thresholds[label] for label in LABELS])
+        size = max(len(texts), WINDOW_BATCH)
+        for lo in range(0, len(pieces), size):
+            chunk = pieces[lo : lo + size]
+            norms, docs, X = self.analyse([piece for _, _, piece in chunk])
+            chunk_probs = self.probabilities(self.decision(X))
+            for (i, start, _), norm, doc, row in zip(chunk, norms, docs, chunk_probs, strict=True):
+                probs[i] = np.maximum(probs[i], row)
+                margin = float(np.max(row[label_cols] - cuts))
+                if i not in best or margin > best[i][0]:
+                    best[i] = (margin, start, norm, doc)
         out = []
-        for i, (text, norm, doc) in enumerate(zip(texts, norms, docs, strict=True)):
+        for i, text in enumerate(texts):
+            _, start, norm, doc = best[i]
             language, non_english = detect(text)
             prediction = self.decider.decide(probs[i], norm, doc, language, non_english)
+            if start:
+                # Evidence came from one window: shift its offsets into the whole text.
+                prediction.evidence = [replace(e, start=e.start + start, end=e.end + start)
+                                       for e in prediction.evidence]  # fmt: skip
             entry = addressed[i] if addressed else None
             out.append(self._apply_watchlist(prediction, text[:MAX_CHARS], entry))
         return out
@@ -271,6 +316,7 @@ def make_config(name: str, version: str, featurizer: Featurizer, heads: list[dic
         "name": name,
         "version": version,
         "max_chars": MAX_CHARS,
+        "window_chars": WINDOW_CHARS,
         "features": featurizer.config(),
         "categories": categories(lexicons),
         "heads": heads,

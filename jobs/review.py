@@ -50,9 +50,12 @@ def serve_review(
 
 
 def review_examples_as_records(examples: list[Any]) -> list[dict[str, Any]]:
-    """Reviewed posts in the training schema of classify.data (split "train").
+    """Reviewed posts in the training schema of classify.data.
 
     Sub-labels an analyst left empty on a positive label are unknown (None), not "none".
+    Reviews from the calibration queue (a uniform sample of the model's flags) get the
+    split "review_calibration": training re-tunes thresholds on them instead of fitting
+    on them; every other review is split "train".
     """
     from cohesion.taxonomy import LABELS
 
@@ -68,7 +71,9 @@ def review_examples_as_records(examples: list[Any]) -> list[dict[str, Any]]:
                 "targets": (list(ex.targets) or None) if "hate" in flags else [],
                 "narratives": (list(ex.narratives) or None) if "anti_government" in flags else [],
                 "threat_target": ex.threat_targets[0] if ex.threat_targets else None,
-                "split": "train",
+                "split": "review_calibration"
+                if getattr(ex, "queue", "") == "calibration"
+                else "train",
             }
         )
     return records
@@ -142,11 +147,16 @@ def retrain_from_reviews(
     progress(f"{len(records)} reviewed posts exported as training examples", 0.05)
     if out_dir is None:
         out_dir = reviewed_model_dir(runtime)
-    if trainer is None:
-        from cohesion.classify.train import train as default_trainer
+    if not data_dirs:
+        settings = runtime.settings
+        data_dirs = [settings.resolve(settings.classifier.training_data)]
+    from cohesion.classify.train import train as default_trainer
 
+    if trainer is None:
         trainer = default_trainer
     options: dict[str, Any] = {"datasets": tuple(datasets)} if datasets else {}
+    if trainer is default_trainer:
+        options["target_precision"] = runtime.settings.classifier.target_precision
     model = trainer(
         data_dirs, records, out_dir, say=lambda message: progress(message, None), **options
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 from cohesion.runtime import Runtime
 from cohesion.store import status as store_status
+from cohesion.store import types
 from cohesion.store.engine import session_scope
 from cohesion.store.health import collector_health
-from cohesion.store import types
 from cohesion.weeks import last_complete_week, week_range
 
 

@@ -43,6 +43,7 @@ class ReviewedExample:
     narratives: list[str]
     threat_targets: list[str]
     decision: str
+    queue: str = "priority"  # "calibration": from the seeded sample that measures precision
 
 
 # --- decisions --------------------------------------------------------------------------
@@ -219,6 +220,7 @@ def reviewed_examples(session: Session) -> list[ReviewedExample]:
                 labels["narratives"],
                 labels["threat_targets"],
                 review.decision,
+                review.queue or "priority",
             )
         )
     return examples

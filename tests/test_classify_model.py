@@ -145,3 +145,29 @@ def test_gazetteer_drives_places_without_retraining(
     [pred] = model.predict(["The Greyfield Township board met; Rossiter spoke"])
     assert pred.places == ["Greyfield"]
     assert pred.watchlist == ["Clerk Rossiter"]
+
+
+def test_card_has_baseline_targets_families_and_curves(
+    tiny_model: classify.Model, tmp_path: Path
+) -> None:
+    from cohesion.classify.card import markdown, write_curves
+    from cohesion.classify.data import load_examples
+
+    metrics = tiny_model.metrics
+    assert set(metrics["baseline"]["labels"]) == set(LABELS)  # trained by the same command
+    assert "average_precision" in metrics["labels"]["threat"]["all"]
+    assert metrics["curves"]["threat"] == "pr_threat.png"
+    sources = tiny_model.card["threshold_sources"]
+    assert set(sources) == set(LABELS)
+    for label, src in sources.items():
+        assert src["threshold"] == tiny_model.thresholds[label]
+        assert src["target_precision"] > 0 and src["threshold_rule"]
+    assert {"lr", "nblr", "ensemble"} <= set(tiny_model.card["families"]["threat"])
+    text = markdown(tiny_model.card)
+    for section in ("## Targets", "baseline P / R / F1", "## Model families", "](pr_threat.png)"):
+        assert section in text
+    examples, _ = load_examples([TINY], ["tiny"], examples_file=None)
+    drawn = write_curves(tmp_path, tiny_model, [ex for ex in examples if ex.split == "test"])
+    assert drawn and all(
+        (tmp_path / name).read_bytes()[:4] == b"\x89PNG" for name in drawn.values()
+    )
