@@ -4,6 +4,16 @@ Decision rules (all documented in the model card):
 - a label is flagged when its calibrated score reaches the label's threshold;
 - texts with no letters or digits get zero scores and no flags;
 - confidently non-English texts get no flags (scores are kept; see language.py);
+- an explicit threat against a government target is a threat whatever the head's score:
+  a positive threat frame (first-person intent, a call on others, a wish: "I will kill
+  the mayor", "someone should shoot the sheriff"; a negated frame does not count)
+  together with an official, staff, law-enforcement, institution or watchlist cue,
+  and no quoting, reporting, condemning, figurative, counter-speech or question cue.
+  The feed-calibrated head is cautious on threats (real feeds are full of violent
+  words in ordinary talk), and these are the threats the tool exists to catch; its
+  score is raised to the threshold so score and flag agree;
+- conversely, a text whose only threat frame is negated ("nobody should hurt her", "I
+  would never shoot anyone") is not flagged threat, whatever the head's score;
 - CODEBOOK convention: a threat against a government target (official, staff, law
   enforcement, institution) is also ``anti_government``; its anti_government score is
   raised to the threat score so score and flag agree;
@@ -26,6 +36,14 @@ from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, 
 
 if TYPE_CHECKING:
     from cohesion.classify.model import Model
+
+# The explicit-threat rule (module docstring): frames, targets, and the cues that undo it.
+EXPLICIT_FRAMES = frozenset({"threat_frame_intent", "threat_frame_call", "threat_frame_wish"})
+GOVERNMENT_CUES = frozenset({"gov_official", "gov_staff", "gov_law", "gov_institution"})
+DEFUSING_CUES = frozenset(
+    {"ctx_quote", "ctx_report", "ctx_condemn", "ctx_figurative", "ctx_counter", "ctx_question",
+     "ctx_negation", "threat_frame_negated"}
+)  # fmt: skip
 
 # Rule fallback for threat targets: hit category -> target kind.
 THREAT_TARGET_CUES = (
@@ -66,6 +84,11 @@ class Decider:
         cats = {h.category for h in hits}
         scores = {label: float(probs[self.index[label]]) for label in LABELS}
         flags = [] if non_english else [k for k in LABELS if scores[k] >= self.thresholds[k]]
+        if not non_english and "threat" not in flags and explicit_threat(cats, bool(watch)):
+            flags.append("threat")
+            scores["threat"] = max(scores["threat"], self.thresholds["threat"])
+        elif "threat" in flags and negated_only(cats):
+            flags.remove("threat")  # "nobody should hurt the mayor": the frame is refused
 
         threat_targets: list[str] = []
         if "threat" in flags:
@@ -120,3 +143,15 @@ class Decider:
             places=places,
             watchlist=watch,
         )
+
+
+def explicit_threat(categories: set[str], names_watchlist_entry: bool) -> bool:
+    """A positive threat frame aimed at a government target, with nothing that defuses
+    it (see the module docstring)."""
+    aimed = bool(GOVERNMENT_CUES & categories) or names_watchlist_entry
+    return bool(EXPLICIT_FRAMES & categories) and aimed and not DEFUSING_CUES & categories
+
+
+def negated_only(categories: set[str]) -> bool:
+    """The text refuses violence: a negated threat frame and no positive one."""
+    return "threat_frame_negated" in categories and not EXPLICIT_FRAMES & categories

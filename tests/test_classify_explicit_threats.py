@@ -1,0 +1,60 @@
+"""The explicit-threat rule (classify/decide.py): a stated intent, a call on others or a
+wish of violence aimed at an official, staff, law enforcement or an institution is a
+threat even where the feed-calibrated head is cautious; quoting, reporting, condemning,
+figurative speech and negation undo it."""
+
+from __future__ import annotations
+
+import pytest
+from cohesion import classify
+from cohesion.classify.decide import explicit_threat
+
+
+@pytest.fixture(scope="module")
+def model() -> classify.Model:
+    return classify.load_model()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will kill the mayor tomorrow",
+        "I'm going to shoot the county clerk.",
+        "Someone should shoot the sheriff",
+        "I hope the commissioner dies in a fire",
+        "We will shoot the county clerk",
+    ],
+)
+def test_explicit_threats_against_officials_are_flagged(model: classify.Model, text: str) -> None:
+    (prediction,) = model.predict([text])
+    assert "threat" in prediction.flags and "anti_government" in prediction.flags
+    assert prediction.scores["threat"] >= model.thresholds["threat"]
+    assert any(e.label == "threat" for e in prediction.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The sheriff said a man was arrested for threatening to kill the mayor.",
+        "He said he will kill the clerk, and that is disgusting.",
+        "Nobody should hurt the mayor, vote him out instead",
+        "I'm going to kill it at the commission presentation tomorrow",
+        "That joke killed me, I'm dead.",
+        "I will vote against the mayor and campaign for her opponent.",
+    ],
+)
+def test_reports_quotes_negations_and_figures_of_speech_are_not(
+    model: classify.Model, text: str
+) -> None:
+    (prediction,) = model.predict([text])
+    assert "threat" not in prediction.flags
+
+
+def test_the_rule_needs_a_frame_a_target_and_nothing_that_defuses_it() -> None:
+    frame, target = "threat_frame_intent", "gov_official"
+    assert explicit_threat({frame, target}, names_watchlist_entry=False)
+    assert explicit_threat({frame}, names_watchlist_entry=True)
+    assert not explicit_threat({frame}, names_watchlist_entry=False)
+    assert not explicit_threat({target, "threat_violent"}, names_watchlist_entry=False)
+    for cue in ("ctx_quote", "ctx_report", "ctx_condemn", "ctx_figurative", "threat_frame_negated"):
+        assert not explicit_threat({frame, target, cue}, names_watchlist_entry=False)
