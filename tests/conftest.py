@@ -40,6 +40,8 @@ def _stray_modules() -> list[str]:
         path = getattr(module, "__file__", None) or ""
         if not path.startswith(root) or path.startswith(venv) or path == package_init:
             continue
+        if path.startswith((str(REPO_ROOT / "tests"), str(REPO_ROOT / "benchmarks"))):
+            continue  # test modules and scripts, not the package
         top = name.split(".")[0]
         if top not in ("cohesion", "tests", "benchmarks", "conftest", "__main__", REPO_ROOT.name):
             stray.append(f"{name} ({path})")
