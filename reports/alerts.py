@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -35,6 +35,7 @@ from cohesion.store.types import utcnow
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BACKOFF_SECONDS = 1.0
 MAX_DELAY_SECONDS = 60.0
@@ -209,17 +210,14 @@ def alert_spikes(
     webhook = webhook or Webhook.from_settings(settings)
     if webhook is None or not rows:
         return None
-    keys = {f"{week}:{row.dimension}:{row.key}": row for row in rows}
-    with session_scope(sessions) as session:
-        done = already_alerted(session, "spike", keys)
-    fresh = {key: row for key, row in keys.items() if key not in done}
-    if not fresh:
-        return None
-    result = webhook.send(spike_message(locality, week, list(fresh.values())), len(fresh))
-    if result.sent:
-        with session_scope(sessions) as session:
-            record_alerts(session, "spike", fresh, {"week": week})
-    return result
+    return _send_new(
+        sessions,
+        webhook,
+        "spike",
+        {f"{week}:{row.dimension}:{row.key}": row for row in rows},
+        lambda fresh: spike_message(locality, week, fresh),
+        lambda _row: {"week": week},
+    )
 
 
 def alert_threats(
@@ -244,18 +242,14 @@ def alert_threats(
     since = (now or utcnow()) - THREAT_LOOKBACK
     with session_scope(sessions) as session:
         threats = threats_against_officials(session, model_id, since, OFFICIAL_TARGETS)
-        done = already_alerted(session, "post", (str(t.post_id) for t in threats))
-    fresh = [t for t in threats if str(t.post_id) not in done]
-    if not fresh:
-        return None
-    payload = threat_message(locality, fresh, settings.include_text, timezone, watchlist)
-    result = webhook.send(payload, len(fresh))
-    if result.sent:
-        with session_scope(sessions) as session:
-            for t in fresh:
-                detail = {"kind": " and ".join(t.labels), "watchlist": list(t.watchlist)}
-                record_alerts(session, "post", [str(t.post_id)], detail)
-    return result
+    return _send_new(
+        sessions,
+        webhook,
+        "post",
+        {str(t.post_id): t for t in threats},
+        lambda fresh: threat_message(locality, fresh, settings.include_text, timezone, watchlist),
+        lambda t: {"kind": " and ".join(t.labels), "watchlist": list(t.watchlist)},
+    )
 
 
 def burst_message(
@@ -309,16 +303,34 @@ def alert_bursts(
     webhook = webhook or Webhook.from_settings(settings)
     if webhook is None or not bursts:
         return None
+    return _send_new(
+        sessions,
+        webhook,
+        "burst",
+        {b.key: b for b in bursts},
+        lambda fresh: burst_message(locality, fresh, settings.include_text, timezone, watchlist),
+        lambda b: {"watchlist": list(b.watchlist), "posts": len(b.posts)},
+    )
+
+
+def _send_new(
+    sessions: sessionmaker[Session],
+    webhook: Webhook,
+    kind: str,
+    items: Mapping[str, T],
+    payload: Callable[[list[T]], dict[str, Any]],
+    detail: Callable[[T], dict[str, Any]],
+) -> AlertResult | None:
+    """One message for the items not alerted before (keyed by id); each is recorded
+    only once delivered, so a failed delivery is retried on the next run."""
     with session_scope(sessions) as session:
-        done = already_alerted(session, "burst", (b.key for b in bursts))
-    fresh = [b for b in bursts if b.key not in done]
+        done = already_alerted(session, kind, items)
+    fresh = {key: item for key, item in items.items() if key not in done}
     if not fresh:
         return None
-    payload = burst_message(locality, fresh, settings.include_text, timezone, watchlist)
-    result = webhook.send(payload, len(fresh))
+    result = webhook.send(payload(list(fresh.values())), len(fresh))
     if result.sent:
         with session_scope(sessions) as session:
-            for burst in fresh:
-                detail = {"watchlist": list(burst.watchlist), "posts": len(burst.posts)}
-                record_alerts(session, "burst", [burst.key], detail)
+            for key, item in fresh.items():
+                record_alerts(session, kind, [key], detail(item))
     return result
