@@ -879,11 +879,7 @@ def event_list(
     if output is TrendFormat.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif output is TrendFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["date", "kind", "title", "origin"])
-        writer.writeheader()
-        writer.writerows(_csv_safe(row) for row in rows)
-        typer.echo(buffer.getvalue(), nl=False)
+        _echo_csv(rows, ["date", "kind", "title", "origin"])
     else:
         table = Table(title=f"{len(rows)} event(s)")
         for column in ("date", "kind", "title", "origin"):
@@ -986,11 +982,7 @@ def _print_search(result: Any, output: TrendFormat, show_timeline: bool) -> None
         return
     if output is TrendFormat.csv:
         rows = points if show_timeline else posts
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["post_id"])
-        writer.writeheader()
-        writer.writerows(_csv_safe(row) for row in rows)
-        typer.echo(buffer.getvalue(), nl=False)
+        _echo_csv(rows, list(rows[0]) if rows else ["post_id"])
         return
     table = Table(title=f"{result.page.total} post(s) match {result.query!r}")
     for column in ("id", "when", "platform", "source", "text"):
@@ -1012,11 +1004,23 @@ def _print_search(result: Any, output: TrendFormat, show_timeline: bool) -> None
         console.print(weekly)
 
 
-def _csv_safe(row: dict[str, Any]) -> dict[str, Any]:
+def _echo_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """Rows as CSV on stdout: lists joined with "; ", and text a spreadsheet would run as
+    a formula (post text is written by strangers) prefixed with ' (cohesion/csvsafe.py)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows({key: _spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+    typer.echo(buffer.getvalue(), nl=False)
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """One CSV cell: a list joined with "; ", text through cohesion/csvsafe.py."""
     from cohesion.csvsafe import spreadsheet_safe
 
-    return {key: spreadsheet_safe(value) if isinstance(value, str) else value
-            for key, value in row.items()}  # fmt: skip
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 @app.command()
@@ -1075,27 +1079,12 @@ def _week_job(ctx: typer.Context, job: Any, week: str | None) -> Any:
         runtime.close()
 
 
-def _spreadsheet_safe(value: Any) -> Any:
-    """A CSV cell: lists joined with "; ", and text a spreadsheet would run as a formula
-    (post text is written by strangers) prefixed with '."""
-    if isinstance(value, list):
-        value = "; ".join(map(str, value))
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _emit(records: list[dict[str, Any]], output: TrendFormat, table: Table, note: str) -> None:
     """Print records as JSON or CSV (lists joined with "; "), else the table and a note."""
     if output is TrendFormat.json:
         typer.echo(json.dumps(records, indent=2, default=str))
     elif output is TrendFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["week"])
-        writer.writeheader()
-        for record in records:
-            writer.writerow({k: _spreadsheet_safe(v) for k, v in record.items()})
-        typer.echo(buffer.getvalue(), nl=False)
+        _echo_csv(records, list(records[0]) if records else ["week"])
     else:
         console.print(note, highlight=False, soft_wrap=True, markup=False)
         if table.row_count:
