@@ -36,6 +36,7 @@ def run_search(
     with session_scope(runtime.sessions) as session:
         model = active_model(session)
         model_id = model.id if model else None
-        page = search(session, node, filters, model_id, limit=limit, offset=offset)
         points = timeline(session, node, filters, model_id) if with_timeline else []
+        total = sum(p.matches for p in points) if with_timeline else None
+        page = search(session, node, filters, model_id, limit=limit, offset=offset, total=total)
     return SearchResult(query, filters, page, points)

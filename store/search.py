@@ -101,12 +101,18 @@ def search(
     *,
     limit: int = 50,
     offset: int = 0,
+    total: int | None = None,
 ) -> SearchPage:
-    """One page of matching posts, newest first, with the number of all matches."""
+    """One page of matching posts, newest first, with the number of all matches.
+
+    `total`: that number when the caller already counted it (the timeline's matches add
+    up to it), so the matches are not counted twice.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     dialect = session.get_bind().dialect.name
     matched = _matching_ids(dialect, query, filters, model_version_id)
-    total = session.scalar(select(func.count()).select_from(matched)) or 0
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(matched)) or 0
     page = (
         select(Post.id, Post.created_at, Post.platform, Source.name, Post.url, Post.title)
         .join(matched, matched.c.post_id == Post.id)

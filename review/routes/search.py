@@ -69,9 +69,10 @@ def search_page(request: Request, user: Viewer) -> Response:
             else:
                 model = active_model(session)
                 model_id = model.id if model else None
-                result = search(session, query, filters, model_id, limit=PAGE_SIZE,
-                                offset=(page_number - 1) * PAGE_SIZE)  # fmt: skip
                 points = timeline(session, query, filters, model_id)
+                result = search(session, query, filters, model_id, limit=PAGE_SIZE,
+                                offset=(page_number - 1) * PAGE_SIZE,
+                                total=sum(p.matches for p in points))  # fmt: skip
                 markers = []
                 if points:
                     first = min(p.week_start for p in points)

@@ -212,3 +212,17 @@ def test_operators_of_the_backends_are_plain_words(
         return
     with session_scope(sessions) as session:
         search(session, node, SearchFilters(), world["model"])
+
+
+def test_the_timeline_adds_up_to_the_total(
+    sessions: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    """The search page passes the timeline's sum as the total instead of counting twice."""
+    node = parse_query("clerk OR library")
+    with session_scope(sessions) as session:
+        points = timeline(session, node, SearchFilters(), world["model"])
+        counted = search(session, node, SearchFilters(), world["model"])
+        given = search(session, node, SearchFilters(), world["model"],
+                       total=sum(p.matches for p in points))  # fmt: skip
+    assert counted.total == given.total == 6
+    assert [h.post_id for h in counted.hits] == [h.post_id for h in given.hits]
