@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP  := $(VENV)/.installed
 # The code folders, as subpackages of `cohesion` (the repository root is the package).
-PACKAGES := cli config runtime taxonomy weeks retry csvsafe private_files tokens patterns jobs scheduler resources store classify crawlers reports review demo
+PACKAGES := cli config runtime taxonomy weeks local_calendar retry csvsafe private_files tokens patterns jobs scheduler resources store classify crawlers reports review demo
 
 .PHONY: demo test test-fast bench check lint typecheck wheel-check train install clean
 

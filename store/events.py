@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from cohesion.local_calendar import event_day, event_kind, event_title
 from cohesion.store.audit import record_audit
 from cohesion.store.models import Event
 from cohesion.store.text import sanitize_text
 from cohesion.store.types import utcnow
-from cohesion.taxonomy import EVENT_KINDS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-TITLE_MAX = 300
-# Further ahead than this is a typo (2062 for 2026), not a plan.
-HORIZON_DAYS = 2 * 366
-EARLIEST = date(1990, 1, 1)
 
 
 class EventInputError(ValueError):
@@ -42,19 +37,12 @@ def add_event(
 ) -> CalendarEvent:
     """Store an event and audit it; EventInputError for a bad date, kind or title, or a
     duplicate (same day and title)."""
-    cleaned = " ".join(sanitize_text(title).split())
-    if len(cleaned) < 2:
-        raise EventInputError("the event needs a title of at least two characters")
-    if len(cleaned) > TITLE_MAX:
-        raise EventInputError(f"the title is {len(cleaned)} characters; keep it under {TITLE_MAX}")
-    if kind not in EVENT_KINDS:
-        raise EventInputError(f"unknown kind {kind!r} (choose from {', '.join(EVENT_KINDS)})")
-    latest = (today or utcnow().date()) + timedelta(days=HORIZON_DAYS)
-    if not EARLIEST <= day <= latest:
-        raise EventInputError(
-            f"{day.isoformat()} is not a plausible date for an event "
-            f"(between {EARLIEST.isoformat()} and {latest.isoformat()})"
-        )
+    try:
+        cleaned = event_title(sanitize_text(title))
+        event_kind(kind)
+        event_day(day, today or utcnow().date())
+    except ValueError as exc:
+        raise EventInputError(str(exc)) from None
     exists = session.scalar(select(Event.id).where(Event.day == day, Event.title == cleaned))
     if exists is not None:
         raise EventInputError(f"an event {cleaned!r} on {day.isoformat()} is already stored")
