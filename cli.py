@@ -938,16 +938,18 @@ def search_command(
     except ValueError as exc:
         _fail(exc)
     runtime = Runtime.open(_config(ctx))
+    review_url = runtime.settings.review.public_url
     try:
         result = run_search(runtime, query, filters, limit=limit, with_timeline=show_timeline)
     except ValueError as exc:  # SearchSyntaxError: the message says what to change
         _fail(exc)
     finally:
         runtime.close()
-    _print_search(result, output, show_timeline)
+    _print_search(result, output, show_timeline, review_url)
 
 
-def _print_search(result: Any, output: TrendFormat, show_timeline: bool) -> None:
+def _print_search(result: Any, output: TrendFormat, show_timeline: bool, review_url: str) -> None:
+    from cohesion.reports.links import post_link
     from cohesion.store.search import MARK_END, MARK_START
 
     def plain(snippet: str) -> str:
@@ -959,7 +961,8 @@ def _print_search(result: Any, output: TrendFormat, show_timeline: bool) -> None
             "created_at": hit.created_at.isoformat(),
             "platform": hit.platform,
             "source": hit.source,
-            "url": hit.url,
+            # The review app's page of the post (the original's link is sealed there).
+            "url": post_link(hit.post_id, hit.url, review_url),
             "snippet": plain(hit.snippet),
         }
         for hit in result.page.hits

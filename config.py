@@ -21,6 +21,7 @@ import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cohesion.local_calendar import event_day, event_kind, event_title
@@ -159,10 +160,14 @@ class RetentionSettings(Section):
 
 class PrivacySettings(Section):
     key_file: Path = Field(
-        Path("cohesion.key"), description="Pseudonym key file (0600), made by `cohesion init`"
+        Path("cohesion.key"),
+        description="Instance key file (0600), made by `cohesion init`: keys the pseudonyms "
+        "and hashed ids, seals the links to original posts",
     )
     keep_raw_handles: bool = Field(
-        False, description="Also store raw author handles (off by default)"
+        False,
+        description="Also store raw author handles and the links to original posts in clear "
+        "(off by default)",
     )
 
 
@@ -208,6 +213,21 @@ class ReviewSettings(Section):
         description="Session-signing secret file (or $COHESION_REVIEW_SECRET)",
     )
     session_hours: int = Field(12, ge=1, description="Hours a login lasts")
+    public_url: str = Field(
+        "",
+        description="Address analysts open the review app at (https://...); reports and "
+        "alerts link each post's page there",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// address, or empty")
+        if value and not urlsplit(value).netloc:
+            raise ValueError("must name a host, like https://cohesion.example.org")
+        return value.rstrip("/")
 
 
 class AlertSettings(Section):

@@ -3,7 +3,8 @@
 Three formats, all going through the crawlers' own per-post steps (crawlers/pipelines.py:
 text cleaning, language, the locality gazetteer, the keyed pseudonym) and the store's
 idempotent upsert, so an imported post is stored exactly as a crawled one would be and
-importing a file twice stores it once:
+importing a file twice stores it once (ids that name an account hashed and the link
+sealed with the instance key, store/privacy.py, as for a crawled post):
 
 - `jsonl`: one JSON object per line in the project's post schema (the fields of
   `store.posts.PostRecord`): platform, external_id, text or html, created_at (ISO 8601
@@ -64,6 +65,8 @@ from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title, dete
 from cohesion.store.engine import session_scope
 from cohesion.store.models import CrawlRun
 from cohesion.store.posts import InvalidPostError, PostRecord, upsert_posts
+from cohesion.store.privacy import PostPrivacy
+from cohesion.store.pseudonyms import Pseudonymiser
 from cohesion.store.runs import CrawlCounts, finish_crawl_run, start_crawl_run, sync_source
 from cohesion.store.text import sanitize_text
 from cohesion.store.types import utcnow
@@ -483,6 +486,8 @@ class RecordContext:
     pseudonymiser: Callable[[str, str], str] | None
     keep_raw_handles: bool
     source_id: int | None
+    # Hashes account-bearing ids and seals the link (store/privacy.py).
+    privacy: PostPrivacy | None
     now: datetime
     timezone: ZoneInfo | None = None
     # Thread titles seen so far in this file (4chan replies carry their thread's title).
@@ -544,6 +549,8 @@ def build_record(
         places=context.gazetteer.match(f"{title or ''}\n{text}"),
         source_id=context.source_id,
     )
+    if context.privacy is not None:
+        record = context.privacy.protect(record)
     try:
         return record.validated()
     except InvalidPostError as exc:
@@ -601,7 +608,7 @@ def import_file(
     *,
     settings: Settings,
     sessions: Any,
-    pseudonymiser: Callable[[str, str], str] | None,
+    pseudonymiser: Pseudonymiser | None,
     format: str | None = None,
     platform: str | None = None,
     mapping: dict[str, str] | None = None,
@@ -626,6 +633,11 @@ def import_file(
         if not PLATFORM_RE.match(platform):
             raise ImportFileError(f"--platform {platform!r} is not a short lowercase name")
     zone = parse_timezone(timezone)
+    if pseudonymiser is None:
+        raise ImportFileError(
+            "no instance key: posts cannot be stored without it (run `cohesion init`)"
+        )
+    privacy = pseudonymiser.post_privacy(keep_raw_links=settings.privacy.keep_raw_handles)
     mapping = dict(mapping or {})
     if fmt == "4cat" and mapping:
         raise ImportFileError(
@@ -655,6 +667,7 @@ def import_file(
         pseudonymiser=pseudonymiser,
         keep_raw_handles=settings.privacy.keep_raw_handles,
         source_id=source_id,
+        privacy=privacy,
         now=now or utcnow(),
         timezone=zone,
     )

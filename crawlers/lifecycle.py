@@ -24,6 +24,7 @@ from cohesion.config import Settings
 from cohesion.crawlers.spiders.base import CohesionSpider, CrawlContext, CrawlCounts
 from cohesion.runtime import sync_sources
 from cohesion.store.engine import session_scope
+from cohesion.store.pseudonyms import Pseudonymiser
 from cohesion.store.runs import finish_crawl_run, get_source, save_cursor, start_crawl_run
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -36,7 +37,7 @@ def open_context(
     settings: Settings,
     source_name: str,
     sessions: sessionmaker[Session],
-    pseudonymiser: Callable[[str, str], str],
+    pseudonymiser: Pseudonymiser,
     *,
     runner: str,
     progress: Callable[[CrawlCounts], None] | None = None,

@@ -17,6 +17,7 @@ from cohesion.crawlers.spiders.base import CohesionSpider
 from cohesion.crawlers.text import html_to_text, normalise_text
 from cohesion.store.engine import session_scope
 from cohesion.store.posts import PostRecord, upsert_posts
+from cohesion.store.privacy import PostPrivacy
 from scrapy.exceptions import DropItem
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,13 @@ class StorePipeline(_Pipeline):
     def __init__(self, batch_size: int = 200) -> None:
         self.batch_size = batch_size
         self.buffer: list[PostRecord] = []
+        self.privacy: PostPrivacy | None = None
+
+    def open_spider(self) -> None:
+        context = self.spider.context
+        if context.pseudonymiser is not None:
+            keep = bool(context.settings and context.settings.privacy.keep_raw_handles)
+            self.privacy = context.pseudonymiser.post_privacy(keep_raw_links=keep)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -175,23 +183,31 @@ class StorePipeline(_Pipeline):
 
     def process_item(self, item: PostItem) -> PostItem:
         spider = self.spider
+        if self.privacy is None:
+            # Storing ids and links in clear would break the privacy promise: fail the run.
+            if not spider.context.store_failed:
+                spider.context.store_failed = True
+                spider.fail("no instance key (pseudonym key): posts cannot be stored without it")
+            raise DropItem("no instance key")
         self.buffer.append(
-            PostRecord(
-                platform=item.platform,
-                external_id=item.external_id,
-                text=item.text or "",
-                created_at=item.created_at,
-                url=item.url,
-                author_pseudonym=item.author_pseudonym,
-                author_handle=item.author_handle,
-                title=item.title,
-                language=item.language,
-                parent_id=item.parent_id,
-                thread_id=item.thread_id,
-                engagement=dict(item.engagement),
-                places=list(item.places),
-                source_id=spider.context.source_id,
-                addressed_watchlist=item.addressed_watchlist,
+            self.privacy.protect(
+                PostRecord(
+                    platform=item.platform,
+                    external_id=item.external_id,
+                    text=item.text or "",
+                    created_at=item.created_at,
+                    url=item.url,
+                    author_pseudonym=item.author_pseudonym,
+                    author_handle=item.author_handle,
+                    title=item.title,
+                    language=item.language,
+                    parent_id=item.parent_id,
+                    thread_id=item.thread_id,
+                    engagement=dict(item.engagement),
+                    places=list(item.places),
+                    source_id=spider.context.source_id,
+                    addressed_watchlist=item.addressed_watchlist,
+                )
             )
         )
         if len(self.buffer) >= self.batch_size:

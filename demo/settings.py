@@ -72,7 +72,8 @@ def demo_settings(
             "retries": 1,
         },
         "privacy": {"key_file": "cohesion.key", "keep_raw_handles": False},
-        "review": {"secret_file": "review.secret"},
+        # The demo's review app: the report's sample links each post's page there.
+        "review": {"secret_file": "review.secret", "public_url": "http://127.0.0.1:8080"},
         "report": {"out_dir": "reports"},
         "watchlist": list(WATCHLIST),
         "sources": source_tables(base_urls),

@@ -71,5 +71,6 @@ def alert_coordination(runtime: Runtime, *, now: Any = None) -> dict[str, Any] |
         settings.locality.timezone,
         named,
         watchlist={entry.name: entry.kind for entry in settings.watchlist},
+        review_url=settings.review.public_url,
     )
     return result.as_dict() if result else None

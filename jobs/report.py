@@ -101,5 +101,6 @@ def alert_threats(runtime: Runtime, *, now: Any = None) -> dict[str, Any] | None
         model_id,
         now,
         watchlist={entry.name: entry.kind for entry in settings.watchlist},
+        review_url=settings.review.public_url,
     )
     return result.as_dict() if result else None

@@ -36,6 +36,10 @@ def review_app(runtime: Runtime, *, https_only: bool = False) -> Any:
         timezone=settings.locality.timezone,
         events=configured_events(runtime),
         coordination=settings.coordination,
+        # The instance key opens the sealed links to original posts, each audited.
+        privacy=runtime.pseudonymiser().post_privacy(
+            keep_raw_links=settings.privacy.keep_raw_handles
+        ),
     )
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cohesion.config import load_settings
+from cohesion.config import Settings, load_settings
 from cohesion.resources import read_text
 from cohesion.runtime import sync_sources
 from cohesion.store import migrate
 from cohesion.store.engine import check_connection, make_engine, make_session_factory, session_scope
-from cohesion.store.pseudonyms import create_key_file
+from cohesion.store.privacy import PostPrivacy
+from cohesion.store.pseudonyms import (
+    PSEUDONYM_KEY_ENV,
+    Pseudonymiser,
+    create_key_file,
+    load_key,
+)
 
 
 @dataclass
@@ -20,6 +27,17 @@ class InitResult:
     revision: str | None
     sources: list[str] = field(default_factory=list)
     review_secret_created: Path | None = None
+
+
+def instance_privacy(settings: Settings) -> PostPrivacy | None:
+    """The instance key's PostPrivacy for data migrations; None when there is no key yet
+    (a migration that needs one then says so)."""
+    key_file = settings.resolve(settings.privacy.key_file)
+    if not os.environ.get(PSEUDONYM_KEY_ENV, "").strip() and not key_file.expanduser().exists():
+        return None
+    return Pseudonymiser(load_key(key_file)).post_privacy(
+        keep_raw_links=settings.privacy.keep_raw_handles
+    )
 
 
 def starter_config_text() -> str:
@@ -43,7 +61,7 @@ def init_project(config_path: Path | str | None, target: Path | None = None) -> 
     engine = make_engine(settings.database.url)
     try:
         check_connection(engine)
-        _, after = migrate.upgrade(engine)
+        _, after = migrate.upgrade(engine, privacy=instance_privacy(settings))
         factory = make_session_factory(engine)
         with session_scope(factory) as session:
             names = sync_sources(session, settings)
@@ -57,6 +75,6 @@ def upgrade_database(config_path: Path | str | None) -> tuple[str | None, str | 
     engine = make_engine(settings.database.url)
     try:
         check_connection(engine)
-        return migrate.upgrade(engine)
+        return migrate.upgrade(engine, privacy=instance_privacy(settings))
     finally:
         engine.dispose()

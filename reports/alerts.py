@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from cohesion.config import AlertSettings
 from cohesion.patterns.coordination import Burst
-from cohesion.reports.escape import safe_url, slack_text
+from cohesion.reports.escape import slack_text
+from cohesion.reports.links import post_link
 from cohesion.reports.trends import TrendRow
 from cohesion.retry import retry_delay
 from cohesion.store.alerting import (
@@ -171,22 +172,25 @@ def threat_message(
     include_text: bool,
     timezone: str,
     watchlist: Mapping[str, str] | None = None,
+    review_url: str = "",
 ) -> dict[str, Any]:
-    """One message listing the posts; `watchlist` maps entry names to their kinds."""
+    """One message listing the posts; `watchlist` maps entry names to their kinds.
+
+    Each post links to its page in the review app (`review_url`), where the sealed
+    link to the original is opened with an audit row; post N names it without one."""
     zone = ZoneInfo(timezone)
     kinds = watchlist or {}
     lines = []
     for threat in threats[:MAX_ITEMS]:
         named = [*_entries(threat.watchlist, kinds), *threat.threat_targets]
-        url = safe_url(threat.url)
+        url = post_link(threat.post_id, threat.url, review_url)
         when = threat.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         line = (
             f"• {' and '.join(threat.labels)} against {slack_text(', '.join(named))} · "
             f"{slack_text(threat.source)} · author {slack_text(threat.author or 'unknown')} · "
             f"{when}"
         )
-        if url:
-            line += f" · <{url}|link>"
+        line += f" · <{url}|link>" if url else f" · post {threat.post_id} in the review app"
         if include_text:
             line += f"\n> {slack_text(threat.text, TEXT_LIMIT)}"
         lines.append(line)
@@ -229,6 +233,7 @@ def alert_threats(
     now: datetime | None = None,
     webhook: Webhook | None = None,
     watchlist: Mapping[str, str] | None = None,
+    review_url: str = "",
 ) -> AlertResult | None:
     """Send one alert listing threats (and doxxing) against officials not alerted before.
 
@@ -247,7 +252,9 @@ def alert_threats(
         webhook,
         "post",
         {str(t.post_id): t for t in threats},
-        lambda fresh: threat_message(locality, fresh, settings.include_text, timezone, watchlist),
+        lambda fresh: threat_message(
+            locality, fresh, settings.include_text, timezone, watchlist, review_url
+        ),
         lambda t: {"kind": " and ".join(t.labels), "watchlist": list(t.watchlist)},
     )
 
@@ -258,6 +265,7 @@ def burst_message(
     include_text: bool,
     timezone: str,
     watchlist: Mapping[str, str] | None = None,
+    review_url: str = "",
 ) -> dict[str, Any]:
     """One message listing coordinated bursts that name watchlist entries."""
     zone = ZoneInfo(timezone)
@@ -273,9 +281,9 @@ def burst_message(
             f"{minutes} min from {start} · first poster "
             f"{slack_text(burst.first.author or 'unknown')}"
         )
-        url = safe_url(burst.first.url)
-        if url:
-            line += f" · <{url}|first post>"
+        first = burst.first.post_id
+        url = post_link(first, burst.first.url, review_url)
+        line += f" · <{url}|first post>" if url else f" · first post: {first} in the review app"
         if include_text:
             line += f"\n> {slack_text(burst.text, TEXT_LIMIT)}"
         lines.append(line)
@@ -297,6 +305,7 @@ def alert_bursts(
     bursts: Sequence[Burst],
     webhook: Webhook | None = None,
     watchlist: Mapping[str, str] | None = None,
+    review_url: str = "",
 ) -> AlertResult | None:
     """Send one alert listing bursts not alerted before (each keyed by its first post);
     nothing is recorded when delivery fails, so the next run retries."""
@@ -308,7 +317,9 @@ def alert_bursts(
         webhook,
         "burst",
         {b.key: b for b in bursts},
-        lambda fresh: burst_message(locality, fresh, settings.include_text, timezone, watchlist),
+        lambda fresh: burst_message(
+            locality, fresh, settings.include_text, timezone, watchlist, review_url
+        ),
         lambda b: {"watchlist": list(b.watchlist), "posts": len(b.posts)},
     )
 

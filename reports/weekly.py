@@ -18,6 +18,7 @@ from cohesion.reports import stats
 from cohesion.reports import trends as report_trends
 from cohesion.reports.calendar import LEAD_DAYS, SpikeStart, events_before, spike_began
 from cohesion.reports.calibration import CalibrationEstimate, estimates
+from cohesion.reports.links import post_link
 from cohesion.reports.terms import RisingTerm, count_terms, mask_handles, rising_terms
 from cohesion.store import trends
 from cohesion.store.events import CalendarEvent, events_between
@@ -91,6 +92,8 @@ class WeeklyReport:
     storylines: WeekStorylines | None = None
     bursts: WeekBursts | None = None
     coordination: CoordinationSettings = field(default_factory=CoordinationSettings)
+    # The review app's public address: the sample's posts link to their pages there.
+    review_url: str = ""
 
     @property
     def week(self) -> str:
@@ -109,6 +112,10 @@ class WeeklyReport:
     def spikes(self) -> list[report_trends.TrendRow]:
         rows = (self.total, *self.labels, *self.targets, *self.narratives, *self.threat_targets)
         return [r for r in rows if r.test.spike]
+
+    def post_link(self, post: trends.SamplePost) -> str | None:
+        """Where the sample links a post: its review-app page (see reports/links.py)."""
+        return post_link(post.post_id, post.url, self.review_url)
 
     def spike_start(self, row: report_trends.TrendRow) -> SpikeStart | None:
         """When a spike of this report began, and the events shortly before it."""
@@ -263,6 +270,7 @@ def build_weekly_report(
         storylines=week_storylines(session, model_id, week),
         bursts=week_bursts(session, model_id, week, settings.coordination),
         coordination=settings.coordination,
+        review_url=settings.review.public_url,
     )
 
 

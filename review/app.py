@@ -30,6 +30,7 @@ from cohesion.review.security import (
 )
 from cohesion.review.throttle import LoginThrottle
 from cohesion.store.events import CalendarEvent
+from cohesion.store.privacy import PostPrivacy
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -64,6 +65,7 @@ def create_app(
     events: Sequence[CalendarEvent] = (),
     throttle: LoginThrottle | None = None,
     coordination: CoordinationSettings | None = None,
+    privacy: PostPrivacy | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Cohesion review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
@@ -78,6 +80,7 @@ def create_app(
         timezone=timezone,
         events=tuple(events),
         coordination=coordination or CoordinationSettings(),
+        privacy=privacy,
     )
     # Added last = outermost: headers go on every response, errors included.
     app.add_middleware(

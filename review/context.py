@@ -11,6 +11,7 @@ from cohesion.review.retrain import RetrainManager
 from cohesion.review.throttle import LoginThrottle
 from cohesion.store.engine import session_scope
 from cohesion.store.events import CalendarEvent
+from cohesion.store.privacy import PostPrivacy
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,8 @@ class AppContext:
     # Posts in coordinated bursts per (weeks, posts fingerprint): finding bursts reads
     # and compares every post of the weeks (seconds at scale), the queue asks per page.
     burst_posts: dict[tuple[object, ...], frozenset[int]] = field(default_factory=dict)
+    # Opens the sealed links to original posts (store/privacy.py); None: not available.
+    privacy: PostPrivacy | None = None
 
 
 def app_context(request: Request) -> AppContext:

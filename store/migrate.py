@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from cohesion.resources import package_path
 from cohesion.store.models import Base
+from cohesion.store.privacy import PostPrivacy
 from sqlalchemy import Engine
 
 # Tables other software keeps in the same database (APScheduler's job store).
@@ -43,12 +44,19 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Bring the schema to `revision`; returns (before, after). Running it twice is harmless."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, privacy: PostPrivacy | None = None
+) -> tuple[str | None, str | None]:
+    """Bring the schema to `revision`; returns (before, after). Running it twice is harmless.
+
+    `privacy` (the instance key's PostPrivacy) is needed by data migrations that seal
+    stored links (0008); without it they fail only if there are rows to convert.
+    """
     before = current_revision(engine)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["post_privacy"] = privacy
         command.upgrade(config, revision)
     return before, current_revision(engine)
 

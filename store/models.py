@@ -105,7 +105,10 @@ class Post(Base):
     platform: Mapped[str] = mapped_column(String(40))
     external_id: Mapped[str] = mapped_column(String(300))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    # The link to the original post in clear: only with [privacy] keep_raw_handles.
     url: Mapped[str | None] = mapped_column(Text)
+    # The same link sealed with the instance key; opened in the review app, audited.
+    sealed_link: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     # Monday of the ISO week of created_at in the locality's time zone.

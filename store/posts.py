@@ -17,6 +17,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from cohesion.store.models import Author, Classification, Post
+from cohesion.store.privacy import carries_account
 from cohesion.store.text import content_hash, sanitize_text
 from cohesion.store.types import NaiveTimestampError, utcnow
 from cohesion.weeks import week_start
@@ -26,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough to keep
-# PostgreSQL under its 65,535 bind parameters (posts have 17 columns). The COPY path
+# PostgreSQL under its 65,535 bind parameters (posts have 18 columns). The COPY path
 # has no such limit but uses the same chunks: 5,000 were no faster.
 UPSERT_CHUNK = 1000
 # PostgreSQL chunks of at least this many distinct posts go through COPY. Measured with
@@ -60,6 +61,8 @@ class PostRecord:
     source_id: int | None = None
     # A watchlist entry whose own account this post replies to (docs/watchlist.md).
     addressed_watchlist: str | None = None
+    # The link to the original post, sealed with the instance key (store/privacy.py).
+    sealed_link: str | None = None
 
     def validated(self) -> PostRecord:
         where = f"post {self.platform}:{self.external_id}"
@@ -72,12 +75,21 @@ class PostRecord:
                 f"{where}: created_at {self.created_at.isoformat()} has no time zone"
             )
         self.external_id = sanitize_text(str(self.external_id))[:300]
+        for name in ("external_id", "parent_id", "thread_id"):
+            if carries_account(self.platform, getattr(self, name)):
+                # The privacy promise is kept here, where every writer passes: an id that
+                # names an account must have been hashed (PostPrivacy.protect) first.
+                raise InvalidPostError(
+                    f"post {self.platform}:<{name} withheld>: {name} names an account; "
+                    "store it through PostPrivacy.protect (store/privacy.py)"
+                )
         self.text = sanitize_text(self.text or "")
         # Every other text, JSON strings included, loses NUL bytes and lone surrogates
         # too, so that a post is stored alike on SQLite and PostgreSQL (whose text and
         # jsonb cannot hold NUL) instead of being refused by one of them.
         self.platform = _clean(self.platform)
         self.url = _clean(self.url)
+        self.sealed_link = _clean(self.sealed_link)
         self.author_pseudonym = _clean(self.author_pseudonym)
         self.author_handle = _clean(self.author_handle)
         self.title = _clean(self.title)
@@ -234,6 +246,7 @@ def _insert_by_values(session: Session, records: list[PostRecord], tz: ZoneInfo)
                 "external_id": record.external_id,
                 "source_id": record.source_id,
                 "url": record.url,
+                "sealed_link": record.sealed_link,
                 "author_id": author_id,
                 "created_at": record.created_at,
                 "week_start": week_start(record.created_at, tz),
@@ -270,6 +283,7 @@ _STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("external_id", "text"),
     ("source_id", "integer"),
     ("url", "text"),
+    ("sealed_link", "text"),
     ("author_pseudonym", "text"),
     ("author_handle", "text"),
     ("created_at", "timestamptz"),
@@ -310,10 +324,10 @@ _STAGE_AUTHORS_SQL = text(
 # plan is the same whatever the size of authors and of the (never analysed) stage.
 _STAGE_POSTS_SQL = text(
     f"""
-    INSERT INTO posts (platform, external_id, source_id, url, author_id, created_at,
-        week_start, collected_at, title, text, language, content_hash, parent_id,
+    INSERT INTO posts (platform, external_id, source_id, url, sealed_link, author_id,
+        created_at, week_start, collected_at, title, text, language, content_hash, parent_id,
         thread_id, engagement, places, addressed_watchlist)
-    SELECT s.platform, s.external_id, s.source_id, s.url,
+    SELECT s.platform, s.external_id, s.source_id, s.url, s.sealed_link,
         (SELECT a.id FROM authors AS a
          WHERE a.platform = s.platform AND a.pseudonym = s.author_pseudonym),
         s.created_at, s.week_start, :now, s.title, s.text, s.language, s.content_hash,
@@ -351,6 +365,7 @@ def _insert_by_copy(session: Session, records: list[PostRecord], tz: ZoneInfo) -
                             record.external_id,
                             record.source_id,
                             record.url,
+                            record.sealed_link,
                             record.author_pseudonym or None,
                             record.author_handle,
                             record.created_at.astimezone(UTC),

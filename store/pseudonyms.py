@@ -9,6 +9,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from cohesion.store.privacy import PostPrivacy
+
 PSEUDONYM_KEY_ENV = "COHESION_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
 
@@ -33,6 +35,10 @@ class Pseudonymiser:
     def __call__(self, platform: str, handle: str) -> str:
         message = f"{platform}\x1f{handle.strip().lstrip('@').casefold()}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:24]
+
+    def post_privacy(self, *, keep_raw_links: bool = False) -> PostPrivacy:
+        """Hashing of account-bearing ids and sealing of links under the same key."""
+        return PostPrivacy(self._key, keep_raw_links=keep_raw_links)
 
 
 def create_key_file(path: Path) -> bool:

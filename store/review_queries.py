@@ -116,7 +116,8 @@ class PostDetail:
     platform: str
     external_id: str
     source: str | None
-    url: str | None
+    url: str | None  # in clear only with [privacy] keep_raw_handles
+    has_sealed_link: bool
     title: str | None
     text: str
     created_at: datetime
@@ -392,6 +393,12 @@ def model_flags(session: Session, post_id: int, model: ModelVersion | None) -> l
 # --- one post ---------------------------------------------------------------------------
 
 
+def sealed_link_of(session: Session, post_id: int) -> tuple[bool, str | None]:
+    """(whether the post exists, its sealed link) for the review app's "open original"."""
+    row = session.execute(select(Post.sealed_link).where(Post.id == post_id)).first()
+    return (row is not None, row[0] if row else None)
+
+
 def post_detail(session: Session, post_id: int, model: ModelVersion | None) -> PostDetail | None:
     row = session.execute(
         select(Post, Source.name)
@@ -407,6 +414,7 @@ def post_detail(session: Session, post_id: int, model: ModelVersion | None) -> P
         external_id=post.external_id,
         source=source,
         url=post.url,
+        has_sealed_link=post.sealed_link is not None,
         title=post.title,
         text=post.text,
         created_at=post.created_at,

@@ -72,6 +72,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import scrapy
 from cohesion.config import ConfigError, SourceSettings
+from cohesion.store.pseudonyms import Pseudonymiser
 from cohesion.store.runs import CrawlCounts as StoreCounts
 from pydantic import BaseModel, ConfigDict, ValidationError
 from scrapy import signals
@@ -149,7 +150,7 @@ class CrawlContext:
     cursor: dict[str, Any] = field(default_factory=dict)
     settings: Any = None  # config.Settings
     sessions: Any = None  # sessionmaker for the store
-    pseudonymiser: Callable[[str, str], str] | None = None
+    pseudonymiser: Pseudonymiser | None = None
     counts: CrawlCounts = field(default_factory=CrawlCounts)
     progress: Callable[[CrawlCounts], None] | None = None
     store_failed: bool = False

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from cohesion.classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
 from cohesion.review import calibration
-from cohesion.review.context import client_ip, db
+from cohesion.review.context import app_context, client_ip, db
 from cohesion.review.highlight import segments
 from cohesion.review.inputs import PostId
 from cohesion.review.rendering import flash, query, render
@@ -24,7 +24,9 @@ from cohesion.review.routes.queue import (
 )
 from cohesion.review.security import Actor, Viewer
 from cohesion.store import decisions, review_queries
+from cohesion.store.audit import record_audit
 from cohesion.store.models import REVIEW_DECISIONS
+from cohesion.store.privacy import SealedLinkError
 from cohesion.store.review_queries import ReviewInputError
 from cohesion.store.status import active_model
 from cohesion.store.users import UserInfo
@@ -91,6 +93,42 @@ def post_page(request: Request, user: Viewer, post_id: PostId) -> Response:
         labels=LABELS,
         decisions=REVIEW_DECISIONS,
     )
+
+
+@router.post("/posts/{post_id}/original")
+def open_original(request: Request, user: Actor, post_id: PostId) -> Response:
+    """Open the sealed link to the original post for a logged-in analyst; audited.
+
+    A POST with the CSRF token, never a GET, so that neither a prefetch nor a link
+    from elsewhere opens a link, and every opening is one audit row (who, which post,
+    from where). The link is shown on a page of its own, not redirected to: the
+    analyst sees where it leads before following it, and can copy it to escalate.
+    """
+    privacy = app_context(request).privacy
+    with db(request) as session:
+        exists, sealed = review_queries.sealed_link_of(session, post_id)
+        if not exists:
+            raise HTTPException(status_code=404, detail="no such post")
+        if sealed is None:
+            raise HTTPException(status_code=404, detail="this post has no link to its original")
+        if privacy is None:
+            raise HTTPException(
+                status_code=503, detail="the instance key is not available to the review app"
+            )
+        try:
+            link = privacy.open(sealed)
+        except SealedLinkError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        record_audit(
+            session,
+            "open_original",
+            user_id=user.id,
+            actor=user.username,
+            object_type="post",
+            object_id=str(post_id),
+            ip=client_ip(request),
+        )
+    return render(request, "original.html", user, post_id=post_id, link=link)
 
 
 @router.post("/posts/{post_id}/decision")

@@ -14,6 +14,7 @@ from cohesion.config import Settings
 from cohesion.store import migrate
 from cohesion.store.engine import make_engine, make_session_factory, session_scope, sqlite_url
 from cohesion.store.models import Author, CrawlRun, Post, Source
+from cohesion.store.privacy import PostPrivacy
 from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
 
@@ -91,30 +92,66 @@ def pseudonym(platform: str, handle: str) -> str:
     return Pseudonymiser(TEST_KEY.encode())(platform, handle)
 
 
-def stored_posts(settings: Settings) -> dict[str, dict[str, Any]]:
-    """external_id -> the stored post's fields, with the author's pseudonym."""
+PRIVACY = Pseudonymiser(TEST_KEY.encode()).post_privacy()
+
+
+def stored_id(platform: str, raw: str) -> str:
+    """The id as the store keeps it: hashed when it names an account (store/privacy.py)."""
+    return PRIVACY.stored_id(platform, raw) or raw
+
+
+class StoredPosts(dict[str, dict[str, Any]]):
+    """external_id -> post. A raw id that names an account (a Mastodon status URI, a
+    Bluesky at-URI) is found by its keyed hash, which is what the store keeps."""
+
+    def __init__(self, posts: dict[str, dict[str, Any]], privacy: PostPrivacy = PRIVACY) -> None:
+        super().__init__(posts)
+        self.privacy = privacy
+
+    def _key(self, raw: object) -> object:
+        if not isinstance(raw, str) or dict.__contains__(self, raw):
+            return raw
+        for platform in {post["platform"] for post in self.values()}:
+            hashed = self.privacy.stored_id(platform, raw)
+            if dict.__contains__(self, hashed):
+                return hashed
+        return raw
+
+    def __getitem__(self, raw: str) -> dict[str, Any]:
+        return dict.__getitem__(self, self._key(raw))  # type: ignore[index]
+
+    def __contains__(self, raw: object) -> bool:
+        return dict.__contains__(self, self._key(raw))
+
+
+def stored_posts(settings: Settings) -> StoredPosts:
+    """external_id -> the stored post's fields, with the author's pseudonym and `link`,
+    the sealed link opened with the test key."""
     engine = make_engine(settings.database.url)
     try:
         with session_scope(make_session_factory(engine)) as session:
             rows = session.execute(
                 select(Post, Author.pseudonym).outerjoin(Author, Post.author_id == Author.id)
             ).all()
-            return {
-                post.external_id: {
-                    "platform": post.platform,
-                    "text": post.text,
-                    "title": post.title,
-                    "created_at": post.created_at,
-                    "url": post.url,
-                    "author": pseudonym_,
-                    "language": post.language,
-                    "places": list(post.places or []),
-                    "parent_id": post.parent_id,
-                    "thread_id": post.thread_id,
-                    "engagement": dict(post.engagement or {}),
+            return StoredPosts(
+                {
+                    post.external_id: {
+                        "platform": post.platform,
+                        "text": post.text,
+                        "title": post.title,
+                        "created_at": post.created_at,
+                        "url": post.url,
+                        "link": PRIVACY.open(post.sealed_link) if post.sealed_link else None,
+                        "author": pseudonym_,
+                        "language": post.language,
+                        "places": list(post.places or []),
+                        "parent_id": post.parent_id,
+                        "thread_id": post.thread_id,
+                        "engagement": dict(post.engagement or {}),
+                    }
+                    for post, pseudonym_ in rows
                 }
-                for post, pseudonym_ in rows
-            }
+            )
     finally:
         engine.dispose()
 

@@ -15,6 +15,7 @@ from tests.crawlers.helpers import (
     make_settings,
     pseudonym,
     source_state,
+    stored_id,
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
@@ -100,14 +101,16 @@ def test_bluesky_crawl_is_exact_incremental_and_idempotent(
             "https://marlowcounty.example/vote/early-voting-hours"
         )
         assert vote["created_at"].replace(tzinfo=UTC) == datetime(2024, 3, 4, 15, 15, tzinfo=UTC)
-        assert vote["url"] == "https://bsky.app/profile/marlowclerk.bsky.social/post/3mclerk00005"
+        assert vote["link"] == "https://bsky.app/profile/marlowclerk.bsky.social/post/3mclerk00005"
         assert vote["author"] == pseudonym("bluesky", CLERK)
         # A repost is stored as the reposted post, by its own author.
         bridge = posts[f"at://{RIVER}/app.bsky.feed.post/3mriver00004"]
         assert bridge["author"] == pseudonym("bluesky", RIVER)
-        assert bridge["url"] == "https://bsky.app/profile/riverrat.bsky.social/post/3mriver00004"
+        assert bridge["link"] == "https://bsky.app/profile/riverrat.bsky.social/post/3mriver00004"
         reply = posts[f"at://{CLERK}/app.bsky.feed.post/3mclerk00003"]
-        assert reply["parent_id"] == f"at://{RIVER}/app.bsky.feed.post/3mriver00004"
+        assert reply["parent_id"] == stored_id(
+            "bluesky", f"at://{RIVER}/app.bsky.feed.post/3mriver00004"
+        )
         assert reply["created_at"].replace(tzinfo=UTC) == datetime(
             2024, 3, 4, 13, 30, 0, 123456, tzinfo=UTC
         )
@@ -164,5 +167,7 @@ def test_a_pinned_post_neither_stops_paging_nor_moves_the_cursor(tmp_path: Path)
         assert len(server.hits("/xrpc/app.bsky.feed.getAuthorFeed")) == 2
     posts = stored_posts(settings)
     orphan = posts[f"at://{CLERK}/app.bsky.feed.post/3mclerk00013"]
-    assert orphan["parent_id"] == f"at://{RIVER}/app.bsky.feed.post/3mgone000001"
+    assert orphan["parent_id"] == stored_id(
+        "bluesky", f"at://{RIVER}/app.bsky.feed.post/3mgone000001"
+    )
     assert source_state(settings, "clerk")[0] == {key: "2024-03-05T17:00:01Z"}

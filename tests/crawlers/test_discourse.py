@@ -111,7 +111,7 @@ def test_latest_topics_with_all_posts_then_only_new_posts(tmp_path: Path) -> Non
     assert op["text"] == "The levy is on the March ballot. What do people in Bexley think?"
     assert op["title"] == "Bexley library levy vote"
     assert op["created_at"] == levy_time(1)
-    assert op["url"] == f"{LEVY}/1"
+    assert op["link"] == f"{LEVY}/1"
     assert op["author"] == pseudonym("discourse", "rosa_tran")
     assert op["parent_id"] is None and op["thread_id"] == f"{HOST}/t/301/1"
 
@@ -125,7 +125,7 @@ def test_latest_topics_with_all_posts_then_only_new_posts(tmp_path: Path) -> Non
     assert mention["created_at"] == levy_time(10)
     late = posts[f"{HOST}/t/301/22"]  # beyond the first 20: from post_ids[]
     assert late["text"] == "Harlan Springs voted it down last time & regretted it."
-    assert late["url"] == f"{LEVY}/22" and late["title"] == "Bexley library levy vote"
+    assert late["link"] == f"{LEVY}/22" and late["title"] == "Bexley library levy vote"
     assert posts[f"{HOST}/t/302/1"]["text"] == (
         "Fenwick posted the winter plow routes.\n\nMain roads first, then school routes."
     )
@@ -168,8 +168,8 @@ def test_posts_json_pages_with_before_and_stops_at_the_cursor(tmp_path: Path) ->
     boat = posts[f"{HOST}/t/303/1"]
     assert boat["text"] == "The Quill Lake boat launch is closed for repairs until spring."
     assert boat["title"] == "Quill Lake boat launch closed"
-    assert boat["url"] == f"{SITE}/t/quill-lake-boat-launch-closed/303/1"
-    assert posts[f"{HOST}/t/301/23"]["url"] == f"{LEVY}/23"
+    assert boat["link"] == f"{SITE}/t/quill-lake-boat-launch-closed/303/1"
+    assert posts[f"{HOST}/t/301/23"]["link"] == f"{LEVY}/23"
     assert cursor == {"posts:/posts.json": 3201}
     assert (second.status, second.new) == ("ok", 0)
     assert hits == ["/posts.json"]

@@ -80,7 +80,7 @@ def test_board_crawl_keeps_local_threads_and_local_replies(tmp_path: Path) -> No
     assert op["text"] == "Council votes on the new library levy at 7pm.\nWho else is going?"
     assert op["title"] == "Bexley city council meeting tonight"
     assert op["created_at"] == at(0)
-    assert op["url"] == f"{SITE}/5001#p5001"
+    assert op["link"] == f"{SITE}/5001#p5001"
     assert op["author"] == pseudonym("fourchan", "pol/5001/ID:Ab12Cd34")
     assert op["parent_id"] is None and op["thread_id"] == "pol/5001"
     assert op["engagement"] == {"replies": 3, "images": 1, "unique_ips": 3}
@@ -89,7 +89,7 @@ def test_board_crawl_keeps_local_threads_and_local_replies(tmp_path: Path) -> No
     reply = posts["pol/5004"]  # quote link dropped, greentext (own words) kept, entities
     assert reply["text"] == ">library levy\nAnother tax grab. I'll be there & I'll say so."
     assert reply["created_at"] == at(600)
-    assert reply["url"] == f"{SITE}/5001#p5004"
+    assert reply["link"] == f"{SITE}/5001#p5004"
     assert reply["parent_id"] == "pol/5001"
     assert reply["author"] == pseudonym("fourchan", "pol/5001/ID:Zz99Yy88")
     assert reply["places"] == ["Bexley"]  # from the thread title
@@ -106,7 +106,7 @@ def test_board_crawl_keeps_local_threads_and_local_replies(tmp_path: Path) -> No
     assert local_reply["text"] == "Got mine put on in Quill Lake, $80 for the set."
     assert local_reply["title"] == "Winter tire thread"
     assert local_reply["places"] == ["Quill Lake"]
-    assert local_reply["url"] == f"{SITE}/5002#p5005"
+    assert local_reply["link"] == f"{SITE}/5002#p5005"
 
     no_subject = posts["pol/5003"]
     assert no_subject["title"] == "They are finally repainting the Ostrander water tower."
@@ -188,7 +188,7 @@ def test_catalog_listing_stores_listed_posts_and_is_incremental(tmp_path: Path) 
 
     assert first.status == "ok" and first.new == 7
     assert (second.status, second.new) == ("ok", 0) and hits == []
-    assert posts["pol/5008"]["url"] == f"{SITE}/5001#p5008"
+    assert posts["pol/5008"]["link"] == f"{SITE}/5001#p5008"
 
 
 def test_a_thread_gone_since_the_listing_is_not_an_error(tmp_path: Path) -> None:

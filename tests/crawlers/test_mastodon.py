@@ -13,6 +13,7 @@ from tests.crawlers.helpers import (
     make_settings,
     pseudonym,
     source_state,
+    stored_id,
     stored_posts,
 )
 from tests.crawlers.mockserver import MockServer, Reply
@@ -73,7 +74,7 @@ def test_mastodon_crawl_is_exact_incremental_and_idempotent(tmp_path: Path) -> N
             pseudonym("mastodon", "bob@marlow.social"),
         )
         carol_uri = "https://other.example/users/carol/statuses/555"
-        assert set(posts) == {
+        uris = {
             "https://marlow.social/users/alice/statuses/112000000000000005",
             carol_uri,
             "https://marlow.social/users/alice/statuses/112000000000000003",
@@ -81,19 +82,21 @@ def test_mastodon_crawl_is_exact_incremental_and_idempotent(tmp_path: Path) -> N
             "https://marlow.social/users/bob/statuses/112000000000000001",
             "https://marlow.social/users/bob/statuses/112000000000000010",
         }
+        # Status URIs name their accounts: the store keeps their keyed hashes.
+        assert set(posts) == {stored_id("mastodon", uri) for uri in uris}
         road = posts["https://marlow.social/users/alice/statuses/112000000000000005"]
         assert (
             road["text"]
             == "Road closure on Main St in Ashford tonight.\nDetour via Brindle Creek Rd."
         )
         assert road["created_at"].replace(tzinfo=UTC) == datetime(2024, 3, 4, 15, 30, tzinfo=UTC)
-        assert road["url"] == "https://marlow.social/@alice/112000000000000005"
+        assert road["link"] == "https://marlow.social/@alice/112000000000000005"
         assert road["author"] == alice and road["places"] == ["Ashford", "Brindle Creek"]
         # A boost is stored as the boosted status, by its author, once.
         carol = posts[carol_uri]
         assert carol["text"] == "Marlow County board meets Tuesday.\n\nAgenda: budget & roads"
         assert carol["author"] == pseudonym("mastodon", "carol@other.example")
-        assert carol["url"] == "https://other.example/@carol/555"
+        assert carol["link"] == "https://other.example/@carol/555"
         quoted = posts["https://marlow.social/users/alice/statuses/112000000000000003"]
         assert quoted["text"] == "Agree with this about Fairhaven <3"
         assert quoted["title"] == "local politics"
@@ -102,7 +105,9 @@ def test_mastodon_crawl_is_exact_incremental_and_idempotent(tmp_path: Path) -> N
         )
         reply = posts["https://marlow.social/users/bob/statuses/112000000000000002"]
         assert reply["text"] == "@alice thanks, see you in Ashford" and reply["author"] == bob
-        assert reply["parent_id"] == "https://marlow.social/users/alice/statuses/112000000000000003"
+        assert reply["parent_id"] == stored_id(
+            "mastodon", "https://marlow.social/users/alice/statuses/112000000000000003"
+        )
         poll = posts["https://marlow.social/users/bob/statuses/112000000000000001"]
         assert poll["text"] == "Best park in Marlow County?\n- Riverside\n- Old Mill"
 

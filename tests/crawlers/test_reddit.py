@@ -99,7 +99,7 @@ def test_reddit_crawl_is_exact_incremental_and_idempotent(
         assert water["title"] == "Water main break on Elm St, Ashford"
         assert water["text"] == "Crews are out now.\nAvoid Elm & 3rd."
         assert water["created_at"].replace(tzinfo=UTC) == datetime(2024, 3, 4, 16, 0, tzinfo=UTC)
-        assert water["url"] == (
+        assert water["link"] == (
             "https://www.reddit.com/r/marlowcounty/comments/mc0005/water_main_break_on_elm_st_ash/"
         )
         assert water["author"] == pseudonym("reddit", "river_rat")
@@ -107,14 +107,14 @@ def test_reddit_crawl_is_exact_incremental_and_idempotent(
         assert posts["t3_mc0004"]["text"] == "Budget hearing Thursday"
         assert posts["t3_mc0002"]["author"] is None
         # A comment without permalink gets one from its post's; quoted lines are dropped.
-        assert posts["t1_kc0003"]["url"] == (
+        assert posts["t1_kc0003"]["link"] == (
             "https://www.reddit.com/r/marlowcounty/comments/"
             "mc0005/water_main_break_on_elm_st_ashford/kc0003/"
         )
         assert posts["t1_kc0002"]["text"] == "Thanks for the heads up"
         assert posts["t1_tc0002"]["parent_id"] == "t1_tc0001"
         assert posts["t1_tc0002"]["thread_id"] == "t3_mc0004"
-        assert posts["t1_tc0004"]["url"] == "https://www.reddit.com/comments/mc0004/_/tc0004/"
+        assert posts["t1_tc0004"]["link"] == "https://www.reddit.com/comments/mc0004/_/tc0004/"
         assert posts["t1_tc0003"]["text"] == "Fairhaven folks should show up."
 
         cursor, runs = source_state(settings, "marlow-reddit")

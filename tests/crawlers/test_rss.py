@@ -92,7 +92,7 @@ def test_rss_feed_with_comments_then_only_new_items(tmp_path: Path) -> None:
     )
     assert levy["title"] == "Bexley council approves library levy"
     assert levy["created_at"] == utc(2023, 11, 15, 4, 30)
-    assert levy["url"] == f"{GAZETTE}/2023/11/14/bexley-library-levy/"
+    assert levy["link"] == f"{GAZETTE}/2023/11/14/bexley-library-levy/"
     assert levy["author"] == pseudonym("rss", "Dana Whitfield")
     assert levy["engagement"] == {"comments": 2}
     assert levy["places"] == ["Bexley"]
@@ -152,7 +152,7 @@ def test_paged_atom_feed_stops_at_max_pages_and_at_the_cursor(tmp_path: Path) ->
     tower = posts["tag:quilllakevoice.example,2023:post-77"]
     assert tower["text"] == "Crews will close Tower Road in Ostrander for two weeks."
     assert tower["created_at"] == utc(2023, 11, 14, 14, 0)  # published, not updated
-    assert tower["url"] == f"{VOICE}/2023/11/ostrander-water-tower"
+    assert tower["link"] == f"{VOICE}/2023/11/ostrander-water-tower"
     assert tower["author"] == pseudonym("rss", "Priya Nand")
     derby = posts["tag:quilllakevoice.example,2023:post-76"]  # only <updated>, text summary
     assert derby["created_at"] == utc(2023, 11, 10, 16, 45)

@@ -62,7 +62,7 @@ def test_telegram_crawl_is_exact_incremental_and_idempotent(tmp_path: Path) -> N
         reply = posts["marlowalerts/106"]
         assert reply["text"] == "Update: the notice is lifted for Brindle Creek."
         assert reply["parent_id"] == "marlowalerts/103"
-        assert reply["url"] == "https://t.me/marlowalerts/106"
+        assert reply["link"] == "https://t.me/marlowalerts/106"
         assert reply["author"] == channel
         assert reply["created_at"].replace(tzinfo=UTC) == datetime(2024, 3, 4, 14, 5, tzinfo=UTC)
         assert posts["marlowalerts/108"]["text"] == (

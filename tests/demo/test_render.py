@@ -23,9 +23,11 @@ from cohesion.demo.settings import DEMO_CREDENTIALS, SCRAPY_OVERRIDES, demo_sett
 from cohesion.jobs.setup import init_project
 from cohesion.store.engine import make_engine, make_session_factory, session_scope
 from cohesion.store.models import Post
+from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
 
 TODAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+KEY = "demo-test-pseudonym-key-0123456789"
 
 
 class Crawled:
@@ -46,6 +48,9 @@ class Crawled:
                     Post.url,
                     Post.author_id,
                     Post.parent_id,
+                    Post.sealed_link,
+                    Post.external_id,
+                    Post.thread_id,
                 )
             ).all()
         engine.dispose()
@@ -59,7 +64,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     corpus = generate(today=TODAY, scale=0.25)
     saved = dict(os.environ)
     os.environ.update(DEMO_CREDENTIALS)
-    os.environ["COHESION_PSEUDONYM_KEY"] = "demo-test-pseudonym-key-0123456789"
+    os.environ["COHESION_PSEUDONYM_KEY"] = KEY
     try:
         with DemoServer(corpus) as server:
             data = demo_settings({p: server.base_url(p) for p in PLATFORMS})
@@ -106,16 +111,34 @@ def test_spider_stores_every_generated_post(crawled: Crawled, platform: str) -> 
 @pytest.mark.slow
 def test_stored_posts_keep_text_authors_and_threads(crawled: Crawled) -> None:
     by_key = {(p.platform, p.epoch): p for p in crawled.corpus.posts}
-    for platform, created, text, url, author_id, parent_id in crawled.stored:
+    privacy = Pseudonymiser(KEY.encode()).post_privacy()
+    for platform, created, text, url, author_id, parent_id, sealed, *_ in crawled.stored:
         post = by_key[(platform, int(created.replace(tzinfo=created.tzinfo or UTC).timestamp()))]
         assert " ".join(post.text.split()) in " ".join(text.split()), (platform, text)
-        assert url and url.startswith("https://"), (platform, url)
+        # The link is sealed, never in clear (README: Privacy and retention).
+        assert url is None and sealed, platform
+        assert privacy.open(sealed).startswith("https://"), platform
         if post.author:
             assert author_id is not None, (platform, post.author)
         # Mastodon names a reply's parent by a per-server id that the spider can map to
         # a uri only when the parent is on the same page.
         if post.parent is not None and platform != "mastodon":
             assert parent_id is not None, (platform, text)
+
+
+@pytest.mark.slow
+def test_no_stored_id_or_link_names_an_account(crawled: Crawled) -> None:
+    """Issue #15: 511 of the demo's posts carried a handle in their url or ids."""
+    handles = {p.author.casefold() for p in crawled.corpus.posts if p.author and len(p.author) > 3}
+    # A Telegram channel is the configured source itself (its posts' ids name it).
+    configured = " ".join(s.model_dump_json() for s in crawled.settings.sources).casefold()
+    handles = {h for h in handles if h not in configured}
+    assert handles
+    for platform, _, _, url, _, parent_id, _, external_id, thread_id in crawled.stored:
+        stored = " ".join(str(v) for v in (url, parent_id, external_id, thread_id)).casefold()
+        assert "did:" not in stored and "/@" not in stored and "/users/" not in stored, platform
+        named = [h for h in handles if h in stored]
+        assert not named, (platform, named[:3])
 
 
 @pytest.mark.slow

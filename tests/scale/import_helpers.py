@@ -19,6 +19,7 @@ from cohesion.store.pseudonyms import Pseudonymiser
 from sqlalchemy import select
 
 from tests.conftest import TEST_PSEUDONYM_KEY
+from tests.crawlers.helpers import StoredPosts
 
 PLACES = [
     {"name": "Marlow County", "aliases": ["Marlow Co."], "kind": "county"},
@@ -45,28 +46,42 @@ def run(store: Any, path: Path, **kwargs: Any) -> imports.ImportSummary:
     return import_file(path, settings=settings, sessions=sessions, pseudonymiser=PSEUDO, **kwargs)
 
 
-def posts(sessions: Any) -> dict[str, dict[str, Any]]:
+PRIVACY = PSEUDO.post_privacy()
+
+
+def stored_id(platform: str, raw: str) -> str:
+    """The id as the store keeps it: hashed when it names an account (store/privacy.py)."""
+    return PRIVACY.stored_id(platform, raw) or raw
+
+
+def posts(sessions: Any) -> StoredPosts:
+    """external_id -> the stored post; `link` is its sealed link opened with the test key,
+    and raw ids that name an account are found by their hash (StoredPosts)."""
     with session_scope(sessions) as session:
         rows = session.execute(
             select(Post, Author.pseudonym).outerjoin(Author, Post.author_id == Author.id)
         ).all()
-        return {
-            p.external_id: {
-                "platform": p.platform,
-                "text": p.text,
-                "title": p.title,
-                "created_at": p.created_at,
-                "author": a,
-                "language": p.language,
-                "places": list(p.places),
-                "engagement": dict(p.engagement),
-                "thread_id": p.thread_id,
-                "parent_id": p.parent_id,
-                "url": p.url,
-                "week_start": p.week_start,
-            }
-            for p, a in rows
-        }
+        return StoredPosts(
+            {
+                p.external_id: {
+                    "platform": p.platform,
+                    "text": p.text,
+                    "title": p.title,
+                    "created_at": p.created_at,
+                    "author": a,
+                    "language": p.language,
+                    "places": list(p.places),
+                    "engagement": dict(p.engagement),
+                    "thread_id": p.thread_id,
+                    "parent_id": p.parent_id,
+                    "url": p.url,
+                    "link": PRIVACY.open(p.sealed_link) if p.sealed_link else None,
+                    "week_start": p.week_start,
+                }
+                for p, a in rows
+            },
+            PRIVACY,
+        )
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

@@ -27,7 +27,7 @@ from tests.scale.fourcat_writers import (
     telegram_message,
     zeeschuimer_export,
 )
-from tests.scale.import_helpers import PSEUDO, posts, run
+from tests.scale.import_helpers import PSEUDO, posts, run, stored_id
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,7 +100,7 @@ def test_4chan_boards_never_collide_and_match_the_crawler(store: Any, tmp_path: 
         assert post["platform"] == "fourchan" and post["thread_id"] == f"{board}/1001"
         assert (post["parent_id"], post["author"]) == (parent, author), external_id
         assert post["created_at"] == at(2026, 3, 1, 12, minute), external_id
-        assert post["url"] == f"https://boards.4chan.org/{board}/thread/1001#p{no}"
+        assert post["link"] == f"https://boards.4chan.org/{board}/thread/1001#p{no}"
     assert stored["int/1002"]["text"] == ">>1001\nhello"
     assert stored["pol/1003"]["title"] == "Ashford"  # the thread's title, as the crawler
     with session_scope(store[1]) as session:  # "Anonymous" never became an account
@@ -152,7 +152,7 @@ def test_telegram_mapped_csv_and_original_ndjson_store_the_same_posts(
         post = stored[key]
         assert post["platform"] == "telegram"
         assert post["created_at"] == datetime.fromtimestamp(message["date"], UTC)
-        assert post["url"] == f"https://t.me/{key}" and post["thread_id"] is None
+        assert post["link"] == f"https://t.me/{key}" and post["thread_id"] is None
         reply = message["reply_to"]
         assert post["parent_id"] == (f"{channel}/{reply['reply_to_msg_id']}" if reply else None)
         # a channel's own posts have the channel as author, as the crawler has them
@@ -269,7 +269,7 @@ def test_tiktok_from_zeeschuimer_then_from_4cat(store: Any, tmp_path: Path) -> N
         assert post["platform"] == "tiktok" and post["text"] == video["desc"]
         assert post["author"] == PSEUDO("tiktok", who) and post["thread_id"] == video["id"]
         assert post["created_at"] == datetime.fromtimestamp(video["createTime"], UTC)
-        assert post["url"] == f"https://www.tiktok.com/@{who}/video/{video['id']}"
+        assert post["link"] == f"https://www.tiktok.com/@{who}/video/{video['id']}"
         assert post["engagement"] == {"likes": 10, "comments": 2, "shares": 1,
                                       "plays": video["stats"]["playCount"]}  # fmt: skip
     reply = stored["7400000000000000009"]
@@ -336,7 +336,7 @@ def test_x_from_zeeschuimer_4cat_original_and_4cat_api(store: Any, tmp_path: Pat
     first, second = stored["1800000000000000001"], stored["1800000000000000002"]
     assert first["platform"] == "x" and first["places"] == ["Ashford"]
     assert first["created_at"] == at(2026, 3, 2, 4, 30) and first["parent_id"] is None
-    assert first["url"] == "https://x.com/MarlowWatch/status/1800000000000000001"
+    assert first["link"] == "https://x.com/MarlowWatch/status/1800000000000000001"
     assert first["author"] == PSEUDO("x", "marlowwatch")
     assert first["engagement"] == {"like_count": 5, "retweet_count": 1, "reply_count": 0,
                                    "quote_count": 2, "impression_count": 1234}  # fmt: skip
@@ -374,7 +374,7 @@ def test_instagram_gab_and_truth_social_from_zeeschuimer(store: Any, tmp_path: P
     assert insta_post["platform"] == "instagram" and insta_post["text"] == "Brindle park cleanup"
     assert insta_post["author"] == PSEUDO("instagram", "marlowparks")
     assert insta_post["created_at"] == at(2026, 3, 3, 15)
-    assert insta_post["url"] == "https://www.instagram.com/p/C4abc/"
+    assert insta_post["link"] == "https://www.instagram.com/p/C4abc/"
     assert insta_post["engagement"] == {"likes": 12, "comments": 3}
     assert stored["111"]["platform"] == "gab" and stored["111"]["text"] == (
         "Rally in Ashford\n\nBe there"
@@ -410,11 +410,11 @@ def test_reddit_mapped_csv_uses_the_crawlers_fullnames(store: Any, tmp_path: Pat
     assert thread["thread_id"] == "t3_abc123" and thread["parent_id"] is None
     assert thread["author"] == PSEUDO("reddit", "marlowmod")
     assert thread["created_at"] == at(2026, 3, 4, 10)  # 4CAT's Reddit times are UTC
-    assert thread["url"] == "https://www.reddit.com/comments/abc123/"
+    assert thread["link"] == "https://www.reddit.com/comments/abc123/"
     assert thread["engagement"] == {"score": 5, "subreddit": "marlow"}
     assert comment["parent_id"] == "t3_abc123" and comment["thread_id"] == "t3_abc123"
     assert comment["author"] is None  # [deleted]
-    assert comment["url"] == "https://www.reddit.com/comments/abc123/_/def456/"
+    assert comment["link"] == "https://www.reddit.com/comments/abc123/_/def456/"
 
 
 BSKY_ROOT = "at://did:plc:root0000/app.bsky.feed.post/3kroot"
@@ -447,10 +447,10 @@ def test_bluesky_original_and_mapped_are_one_post_each(store: Any, tmp_path: Pat
     stored = posts(store[1])
     root, reply = stored[BSKY_ROOT], stored[BSKY_REPLY]
     assert root["author"] == PSEUDO("bluesky", "did:plc:root0000")  # the DID, as the crawler
-    assert root["thread_id"] == BSKY_ROOT and root["parent_id"] is None
-    assert root["url"] == "https://bsky.app/profile/marlow.bsky.social/post/3kroot"
+    assert root["thread_id"] == stored_id("bluesky", BSKY_ROOT) and root["parent_id"] is None
+    assert root["link"] == "https://bsky.app/profile/marlow.bsky.social/post/3kroot"
     assert root["engagement"] == {"like": 3, "repost": 1, "reply": 1, "quote": 0}
-    assert reply["parent_id"] == reply["thread_id"] == BSKY_ROOT
+    assert reply["parent_id"] == reply["thread_id"] == stored_id("bluesky", BSKY_ROOT)
     assert reply["created_at"] == at(2026, 3, 5, 8, 10)
     mapped = [
         {"id": item["uri"], "thread_id": BSKY_ROOT, "created_at": item["record"]["created_at"],
@@ -476,10 +476,10 @@ def test_bluesky_mapped_alone_keeps_parent_and_engagement(store: Any, tmp_path: 
     assert counts(run(store, items_to_ndjson(tmp_path / "m.ndjson", [item]), format="4cat")) == (
         1, 1, 0, 0)  # fmt: skip
     post = posts(store[1])[BSKY_REPLY]
-    assert post["parent_id"] == BSKY_ROOT and post["thread_id"] == BSKY_ROOT
+    assert post["parent_id"] == post["thread_id"] == stored_id("bluesky", BSKY_ROOT)
     assert post["author"] == PSEUDO("bluesky", "did:plc:reply000")
     assert post["engagement"] == {"like": 2, "repost": 5, "reply": 0, "quote": 0}
-    assert post["url"] == item["link"] and post["created_at"] == at(2026, 3, 5, 8, 10)
+    assert post["link"] == item["link"] and post["created_at"] == at(2026, 3, 5, 8, 10)
 
 
 # --- placeholder, anonymised and pseudonymised authors -------------------------------
@@ -548,7 +548,7 @@ def test_mastodon_statuses_and_a_news_dataset(store: Any, tmp_path: Path) -> Non
     toot = posts(store[1])[str(status["uri"])]
     assert toot["platform"] == "mastodon" and toot["text"] == "Ashford notice"
     assert toot["author"] == PSEUDO("mastodon", "clerk@social.example")  # as the crawler
-    assert toot["url"] == status["url"] and toot["created_at"] == at(2026, 3, 7, 9)
+    assert toot["link"] == status["url"] and toot["created_at"] == at(2026, 3, 7, 9)
     assert toot["engagement"] == {"replies": 1, "boosts": 2, "favourites": 3}
 
     news = [{"id": "n-1", "thread_id": "n-1", "timestamp": "2026-03-07 10:00:00",
@@ -561,7 +561,7 @@ def test_mastodon_statuses_and_a_news_dataset(store: Any, tmp_path: Path) -> Non
     assert counts(run(store, path, platform="rss")) == (1, 1, 0, 0)
     article = posts(store[1])["n-1"]
     assert article["platform"] == "rss" and article["title"] == "County budget"
-    assert article["places"] == ["Marlow County"] and article["url"] == "https://news.example/1"
+    assert article["places"] == ["Marlow County"] and article["link"] == "https://news.example/1"
     assert article["engagement"] == {"num_comments": 4} and article["author"] == PSEUDO(
         "rss", "desk"
     )
@@ -623,7 +623,7 @@ def test_instagram_mapped_and_threads_from_zeeschuimer(store: Any, tmp_path: Pat
     assert counts(run(store, path)) == (1, 1, 0, 0)
     post = posts(store[1])["Th1"]
     assert post["platform"] == "threads" and post["places"] == ["Marlow County"]
-    assert post["url"] == "https://www.threads.net/@fairgoer/post/Th1"
+    assert post["link"] == "https://www.threads.net/@fairgoer/post/Th1"
     assert post["engagement"] == {"likes": 2, "replies": 1}
     assert post["author"] == PSEUDO("threads", "fairgoer")
 
@@ -680,7 +680,7 @@ def test_truth_social_4cat_csv_and_reddit_things(store: Any, tmp_path: Path) -> 
     stored = posts(store[1])
     thread, comment = stored["t3_zz1"], stored["t1_yy2"]
     assert thread["text"] == thread["title"] == "Ashford roads"
-    assert thread["url"] == "https://www.reddit.com/r/marlow/comments/zz1/roads/"
+    assert thread["link"] == "https://www.reddit.com/r/marlow/comments/zz1/roads/"
     assert thread["engagement"] == {"score": 9, "comments": 1, "subreddit": "marlow"}
     assert comment["parent_id"] == comment["thread_id"] == "t3_zz1"
     assert comment["author"] is None and comment["created_at"] == at(2026, 3, 8, 12)
