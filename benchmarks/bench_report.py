@@ -18,7 +18,7 @@ of the review queue (priority and uncertain). Also: load time, the first rollup 
 database size on disk (PostgreSQL: tables, indexes and TOAST of the scratch schema;
 SQLite: the file and its WAL) per million posts, and the benchmark process's peak
 memory. EXPLAIN (ANALYZE, BUFFERS) of the trend series, a single-week section and the
-queue at the largest PostgreSQL size go to benchmarks/results/report-explain.txt.
+queue at the largest PostgreSQL size go to benchmarks/results/report-explain-SIZE.txt.
 
 PostgreSQL runs when --postgres, $COHESION_BENCH_DATABASE_URL or
 $COHESION_TEST_DATABASE_URL names a server, in a scratch schema dropped afterwards;
@@ -457,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         results["postgresql"] = {"skipped": "no PostgreSQL (set COHESION_BENCH_DATABASE_URL)"}
     if explain:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "report-explain.txt").write_text("\n".join(explain))
+        (RESULTS / f"report-explain-{max(args.sizes)}.txt").write_text("\n".join(explain))
     for backend, by_size in results.items():
         for n, row in by_size.items():
             if isinstance(row, dict):

@@ -28,7 +28,7 @@ from cohesion.store.models import (
     User,
 )
 from cohesion.taxonomy import LABELS
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 QUEUES: tuple[str, ...] = ("priority", "uncertain", "calibration")
@@ -172,9 +172,19 @@ def watchlist_hit() -> ColumnElement[bool]:
 
 
 def _queue_select(
-    model: ModelVersion, queue: str, filters: QueueFilters, margin: float
+    model: ModelVersion,
+    queue: str,
+    filters: QueueFilters,
+    margin: float,
+    *,
+    counting: bool = False,
 ) -> tuple[Select[Any], ColumnElement[Any], bool]:
-    """The queue's rows, its sort key and whether that key sorts descending."""
+    """The queue's rows, its sort key and whether that key sorts descending.
+
+    `counting`: only the classification ids, without joining posts and sources unless a
+    filter reads them (every classification has its post: post_id is a NOT NULL foreign
+    key), which is what counting the queue needs.
+    """
     latest = (
         select(Review.post_id, func.max(Review.id).label("review_id"))
         .group_by(Review.post_id)
@@ -188,14 +198,25 @@ def _queue_select(
         priority = Classification.__table__.c.priority
         key = case((watchlist_hit(), priority + WATCHLIST_LIFT), else_=priority)
         descending = True
-    stmt = (
-        select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
-        .join(Post, Post.id == Classification.post_id)
-        .outerjoin(Source, Source.id == Post.source_id)
-        .outerjoin(latest, latest.c.post_id == Post.id)
-        .outerjoin(last, last.id == latest.c.review_id)
-        .where(Classification.model_version_id == model.id)
-    )
+    posts_needed = bool(filters.source or filters.week or filters.post_ids is not None)
+    if counting and not posts_needed:
+        stmt = (
+            select(Classification.id)
+            .outerjoin(latest, latest.c.post_id == Classification.post_id)
+            .outerjoin(last, last.id == latest.c.review_id)
+            .where(Classification.model_version_id == model.id)
+        )
+    else:
+        stmt = (
+            select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
+            .join(Post, Post.id == Classification.post_id)
+            .outerjoin(Source, Source.id == Post.source_id)
+            .outerjoin(latest, latest.c.post_id == Post.id)
+            .outerjoin(last, last.id == latest.c.review_id)
+            .where(Classification.model_version_id == model.id)
+        )
+        if counting:
+            stmt = stmt.with_only_columns(Classification.id)
     status = filters.status
     if queue == "uncertain":
         stmt = stmt.where(key <= margin)
@@ -269,14 +290,55 @@ def queue_page(
     if model is None:
         return QueuePage([], page, per_page, 0)
     stmt, key, descending = _queue_select(model, queue, filters, margin)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    ordered = stmt.order_by(key.desc() if descending else key.asc(), Post.id.asc())
-    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
+    counted, _, _ = _queue_select(model, queue, filters, margin, counting=True)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    order = (key.desc() if descending else key.asc(), Post.id.asc())
+    offset = (page - 1) * per_page
+    if queue == "priority":
+        ids = _priority_page(session, stmt, offset, per_page)
+        chosen = stmt.where(Classification.id.in_(ids)).order_by(*order)
+        rows = session.execute(chosen).all() if ids else []
+    else:
+        rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
     items = [_item(row, queue) for row in rows]
     names = _watchlist_names(session, [row[0].id for row in rows])
     for item, row in zip(items, rows, strict=True):
         item.watchlist = names.get(row[0].id, [])
     return QueuePage(items, page, per_page, total)
+
+
+def _priority_page(session: Session, stmt: Select[Any], offset: int, per_page: int) -> list[int]:
+    """Classification ids of one page of the priority queue, in queue order.
+
+    The queue's order is (priority, lifted by WATCHLIST_LIFT for watchlist hits) highest
+    first, then post id. Sorting that key over every flagged post grows with the store;
+    instead the watchlist hits and the other posts are each read in priority order (the
+    others from the top of ix_classifications_queue), as many of each as the page can
+    need, and the two short lists are merged in the queue's order: the same page.
+    """
+    wanted = offset + per_page
+    hit = watchlist_hit()
+    priority = Classification.__table__.c.priority
+    parts = []
+    for where, part_key in ((hit, priority + WATCHLIST_LIFT), (~hit, priority)):
+        part = (
+            stmt.with_only_columns(
+                Classification.id, part_key.label("sort_key"), Post.id.label("post_id")
+            )
+            .where(where)
+            .order_by(part_key.desc(), Post.id.asc())
+            .limit(wanted)
+            .subquery()
+        )
+        parts.append(select(part.c.id, part.c.sort_key, part.c.post_id))
+    merged = union_all(*parts).subquery()
+    page = (
+        select(merged.c.id)
+        .order_by(merged.c.sort_key.desc(), merged.c.post_id.asc())
+        .limit(per_page)
+        .offset(offset)
+    )
+    return list(session.scalars(page))
 
 
 def _watchlist_names(session: Session, classification_ids: list[int]) -> dict[int, list[str]]:
