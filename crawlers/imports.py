@@ -836,9 +836,7 @@ def _store(sessions: Any, pending: list[tuple[int, PostRecord]], zone: Any) -> _
     stored = _Stored()
     try:
         with session_scope(sessions) as session:
-            result = upsert_posts(
-                session, [record for _, record in pending], zone, validated=True
-            )
+            result = upsert_posts(session, [record for _, record in pending], zone, validated=True)
         stored.new, stored.duplicate = result.new, result.duplicate
         return stored
     except Exception:  # noqa: BLE001  (isolated below, row by row)

@@ -109,9 +109,9 @@ class _Model:
             pair_text = pairs // len(self.feature_scores)
             pair_feature = pairs % len(self.feature_scores)
             # Only the features this bucket met, as float32 (py3langid's product type).
-            used, column = np.unique(pair_feature, return_inverse=True)
+            used, used_index = np.unique(pair_feature, return_inverse=True)
             visited = sparse.csr_matrix(
-                (np.log1p(visits.astype(np.float32)), (pair_text, column)),
+                (np.log1p(visits.astype(np.float32)), (pair_text, used_index)),
                 shape=(count, len(used)),
             )
             product = visited @ self.feature_scores[used].astype(np.float32)

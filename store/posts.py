@@ -320,13 +320,13 @@ def _sqlite_author_ids(
     missing = [key for key in keys if key not in found]
     now = _sqlite_time(utcnow())
     for start in range(0, len(missing), SQLITE_ROWS_PER_STATEMENT):
-        chunk = missing[start : start + SQLITE_ROWS_PER_STATEMENT]
+        new = missing[start : start + SQLITE_ROWS_PER_STATEMENT]
         values: list[Any] = []
-        for platform, pseudonym in chunk:
+        for platform, pseudonym in new:
             values += (platform, pseudonym, keys[(platform, pseudonym)], now, now)
         statement = (
             "INSERT INTO authors (platform, pseudonym, raw_handle, first_seen, last_seen,"
-            f" post_count) VALUES {', '.join(['(?, ?, ?, ?, ?, 0)'] * len(chunk))}"
+            f" post_count) VALUES {', '.join(['(?, ?, ?, ?, ?, 0)'] * len(new))}"
             " RETURNING id, platform, pseudonym"
         )
         for author_id, platform, pseudonym in connection.exec_driver_sql(statement, tuple(values)):

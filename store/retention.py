@@ -80,13 +80,13 @@ def purge(
             weeks = select(Post.week_start).where(unflagged_where | flagged_where).distinct()
             mark_weeks(session, session.scalars(weeks))
         # Authors who lose posts but keep some: recounted after the deletes.
-        touched = set(
-            session.scalars(
-                select(Post.author_id)
-                .where((unflagged_where | flagged_where) & Post.author_id.is_not(None))
-                .distinct()
+        touched = {
+            author_id
+            for author_id in session.scalars(
+                select(Post.author_id).where(unflagged_where | flagged_where).distinct()
             )
-        )
+            if author_id is not None
+        }
         session.execute(
             delete(Post).where(unflagged_where), execution_options={"synchronize_session": False}
         )
