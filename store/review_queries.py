@@ -172,19 +172,9 @@ def watchlist_hit() -> ColumnElement[bool]:
 
 
 def _queue_select(
-    model: ModelVersion,
-    queue: str,
-    filters: QueueFilters,
-    margin: float,
-    *,
-    counting: bool = False,
+    model: ModelVersion, queue: str, filters: QueueFilters, margin: float
 ) -> tuple[Select[Any], ColumnElement[Any], bool]:
-    """The queue's rows, its sort key and whether that key sorts descending.
-
-    `counting`: only the classification ids, without joining posts and sources unless a
-    filter reads them (every classification has its post: post_id is a NOT NULL foreign
-    key), which is what counting the queue needs.
-    """
+    """The queue's rows, its sort key and whether that key sorts descending."""
     latest = (
         select(Review.post_id, func.max(Review.id).label("review_id"))
         .group_by(Review.post_id)
@@ -198,25 +188,14 @@ def _queue_select(
         priority = Classification.__table__.c.priority
         key = case((watchlist_hit(), priority + WATCHLIST_LIFT), else_=priority)
         descending = True
-    posts_needed = bool(filters.source or filters.week or filters.post_ids is not None)
-    if counting and not posts_needed:
-        stmt = (
-            select(Classification.id)
-            .outerjoin(latest, latest.c.post_id == Classification.post_id)
-            .outerjoin(last, last.id == latest.c.review_id)
-            .where(Classification.model_version_id == model.id)
-        )
-    else:
-        stmt = (
-            select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
-            .join(Post, Post.id == Classification.post_id)
-            .outerjoin(Source, Source.id == Post.source_id)
-            .outerjoin(latest, latest.c.post_id == Post.id)
-            .outerjoin(last, last.id == latest.c.review_id)
-            .where(Classification.model_version_id == model.id)
-        )
-        if counting:
-            stmt = stmt.with_only_columns(Classification.id)
+    stmt = (
+        select(Classification, Post, Source.name, last.decision, key.label("sort_key"))
+        .join(Post, Post.id == Classification.post_id)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .outerjoin(latest, latest.c.post_id == Post.id)
+        .outerjoin(last, last.id == latest.c.review_id)
+        .where(Classification.model_version_id == model.id)
+    )
     status = filters.status
     if queue == "uncertain":
         stmt = stmt.where(key <= margin)
@@ -290,16 +269,17 @@ def queue_page(
     if model is None:
         return QueuePage([], page, per_page, 0)
     stmt, key, descending = _queue_select(model, queue, filters, margin)
-    counted, _, _ = _queue_select(model, queue, filters, margin, counting=True)
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     order = (key.desc() if descending else key.asc(), Post.id.asc())
     offset = (page - 1) * per_page
-    if queue == "priority":
-        ids = _priority_page(session, stmt, offset, per_page)
+    fast = _unreviewed_flagged(model, filters) if queue == "priority" else None
+    if fast is None:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
+    else:
+        total = session.scalar(select(func.count()).select_from(fast.subquery())) or 0
+        ids = _priority_page(session, fast, offset, per_page)
         chosen = stmt.where(Classification.id.in_(ids)).order_by(*order)
         rows = session.execute(chosen).all() if ids else []
-    else:
-        rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
     items = [_item(row, queue) for row in rows]
     names = _watchlist_names(session, [row[0].id for row in rows])
     for item, row in zip(items, rows, strict=True):
@@ -307,14 +287,48 @@ def queue_page(
     return QueuePage(items, page, per_page, total)
 
 
-def _priority_page(session: Session, stmt: Select[Any], offset: int, per_page: int) -> list[int]:
+def _unreviewed_flagged(model: ModelVersion, filters: QueueFilters) -> Select[Any] | None:
+    """The default priority queue (unreviewed, no filter on posts or sources) read from
+    classifications alone: the classification ids of `_queue_select`'s rows, or None
+    when the filters need posts, sources or the latest decision.
+
+    "Unreviewed" is "no review of the post" (NOT EXISTS on the reviews' post index),
+    the same posts as `_queue_select`'s "no latest review". Every classification has
+    its post (post_id is a NOT NULL foreign key), so leaving posts out drops no row.
+    """
+    if filters.status != "unreviewed" or filters.source or filters.week:
+        return None
+    if filters.post_ids is not None:
+        return None
+    stmt = select(Classification.id).where(
+        Classification.model_version_id == model.id,
+        Classification.flagged,
+        ~exists().where(Review.post_id == Classification.post_id),
+    )
+    if filters.label:
+        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
+    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
+        if value:
+            stmt = stmt.where(
+                exists().where(
+                    ClassificationTag.classification_id == Classification.id,
+                    ClassificationTag.kind == kind,
+                    ClassificationTag.value == value,
+                )
+            )
+    if filters.watchlist:
+        stmt = stmt.where(watchlist_hit())
+    return stmt
+
+
+def _priority_page(session: Session, rows: Select[Any], offset: int, per_page: int) -> list[int]:
     """Classification ids of one page of the priority queue, in queue order.
 
-    The queue's order is (priority, lifted by WATCHLIST_LIFT for watchlist hits) highest
+    The queue's order is priority (lifted by WATCHLIST_LIFT for watchlist hits), highest
     first, then post id. Sorting that key over every flagged post grows with the store;
     instead the watchlist hits and the other posts are each read in priority order (the
-    others from the top of ix_classifications_queue), as many of each as the page can
-    need, and the two short lists are merged in the queue's order: the same page.
+    others from ix_classifications_queue, migration 0008), as many of each as the page
+    can need, and the two short lists are merged in the queue's order: the same page.
     """
     wanted = offset + per_page
     hit = watchlist_hit()
@@ -322,11 +336,13 @@ def _priority_page(session: Session, stmt: Select[Any], offset: int, per_page: i
     parts = []
     for where, part_key in ((hit, priority + WATCHLIST_LIFT), (~hit, priority)):
         part = (
-            stmt.with_only_columns(
-                Classification.id, part_key.label("sort_key"), Post.id.label("post_id")
+            rows.with_only_columns(
+                Classification.id,
+                part_key.label("sort_key"),
+                Classification.post_id.label("post_id"),
             )
             .where(where)
-            .order_by(part_key.desc(), Post.id.asc())
+            .order_by(part_key.desc(), Classification.post_id.asc())
             .limit(wanted)
             .subquery()
         )

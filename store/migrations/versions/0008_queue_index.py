@@ -5,9 +5,9 @@ Revises: 0007
 Create Date: 2026-12-07
 
 The priority queue lists a model's flagged classifications by priority (highest first,
-ties by post id). ix_classifications_queue holds exactly those rows by priority (a
-partial index, WHERE flagged, on PostgreSQL and SQLite alike), read backwards for the
-first page, only ties left to sort, instead of sorting every flagged post
+ties by post id). ix_classifications_queue holds exactly those rows in that order (a
+partial index, WHERE flagged, on PostgreSQL and SQLite alike), so the first page is
+read from the top of the index instead of sorting every flagged post
 (store/review_queries.py, measured by benchmarks/bench_report.py, plans in docs/scale.md).
 """
 
@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_classifications_queue",
         "classifications",
-        ["model_version_id", "priority"],
+        ["model_version_id", sa.text("priority DESC"), "post_id"],
         postgresql_where=sa.text("flagged"),
         sqlite_where=sa.text("flagged"),
     )
