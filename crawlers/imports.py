@@ -62,7 +62,7 @@ from cohesion.crawlers.import_formats import (
     is_export_item,
     item_fields,
 )
-from cohesion.crawlers.language import detect_languages
+from cohesion.crawlers.language import detect_languages, preload_language_model
 from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title
 from cohesion.store.engine import session_scope
 from cohesion.store.models import CrawlRun
@@ -695,6 +695,7 @@ def import_file(
         run = start_crawl_run(session, source_id, runner="import")
         run.message = _running_marker()
         summary.run_id = run.id
+    preload_language_model()  # while the first rows are read
     mapper = RowMapper(fmt, mapping, platform)
     context = RecordContext(
         default_platform=platform,

@@ -21,6 +21,7 @@ at a time, language identification was about 40% of `cohesion import`):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -123,9 +124,23 @@ class _Model:
         return [self.classes[i] for i in scores.argmax(axis=1)]
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _model() -> _Model:
+def _loaded() -> _Model:
     return _Model()
+
+
+def _model() -> _Model:
+    with _loading:  # one load, whichever thread asks first
+        return _loaded()
+
+
+def preload_language_model() -> None:
+    """Load the model on a background thread (about a second: decompressing it mostly
+    releases the GIL), so that a bulk import reads its first rows meanwhile."""
+    threading.Thread(target=_model, name="cohesion-language-model", daemon=True).start()
 
 
 def detect_languages(texts: Sequence[str]) -> list[str | None]:
@@ -154,4 +169,5 @@ __all__ = [
     "detect_language",
     "detect_languages",
     "has_enough_letters",
+    "preload_language_model",
 ]
