@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -404,7 +405,13 @@ def import_command(
         parse_timezone,
     )
     from cohesion.runtime import Runtime
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     columns = parse_mapping(mapping)
     parse_timezone(timezone)
@@ -417,15 +424,20 @@ def import_command(
             "{task.description}",
             BarColumn(),
             DownloadColumn(),
+            TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f} rows/s"),
             TimeRemainingColumn(),
             console=console,
             transient=True,
         ) as bar:
             for path in files:
-                task = bar.add_task(path.name, total=None)
+                task = bar.add_task(path.name, total=None, rows=0, rate=0.0)
+                began = time.monotonic()
 
-                def show(done: int, total: int, task: Any = task) -> None:
-                    bar.update(task, completed=done, total=total)
+                def show(
+                    done: int, total: int, rows: int, task: Any = task, began: float = began
+                ) -> None:
+                    rate = rows / max(time.monotonic() - began, 1e-9)
+                    bar.update(task, completed=done, total=total, rows=rows, rate=rate)
 
                 try:
                     summaries.append(

@@ -7,12 +7,17 @@ COHESION_BENCH_DATABASE_URL (or COHESION_TEST_DATABASE_URL) set, the upsert (and
 same rows sent again) is also measured on that PostgreSQL server beside a raw `COPY`
 of the same rows into posts, each in a scratch schema that is dropped afterwards.
 
+Import: `cohesion import` (crawlers/imports.py: parsing, cleaning, language detection,
+gazetteer, pseudonyms, the upsert) of a JSONL file of `--import-rows` rows without a
+language field, beside raw sqlite3 executemany (SQLite) and raw COPY (PostgreSQL) of the
+same rows, in the same run; and the same file imported again (every row a duplicate).
+
 `--copy-threshold` measures instead, on PostgreSQL, the time of one upsert call of 1 to
 128 new posts through each of the store's two PostgreSQL paths (multi-row VALUES and
 COPY through a staging table; commit excluded), which is how cohesion.store.posts.COPY_MIN_ROWS
 was chosen.
 
-Run: `python benchmarks/bench_ingest.py [--posts N] [--copy-threshold]`; the last line
+Run: `python benchmarks/bench_ingest.py [--posts N] [--import-rows N] [--copy-threshold]`; the last line
 is JSON.
 """
 
@@ -26,6 +31,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import cohesion.store.posts  # noqa: E402
@@ -150,6 +156,78 @@ def time_raw_copy(url: str, posts: list[PostRecord], batch: int = 5000) -> float
     return elapsed
 
 
+IMPORT_WORDS = (
+    "council school road budget park library water tax meeting vote police mayor clerk "
+    "ballots rigged traitors stolen tyranny mandate invasion replace shame corrupt Ashford"
+).split()
+
+
+def import_file_rows(path: Path, rows: int) -> list[dict[str, Any]]:
+    """A JSONL file in the post schema (no language field: it is detected), its rows."""
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    records = []
+    with path.open("w", encoding="utf-8") as handle:
+        for n in range(rows):
+            w = IMPORT_WORDS
+            record = {
+                "platform": "forum",
+                "external_id": f"i{n}",
+                "text": f"{w[n % 24]} {w[(n // 24) % 24]} meeting in Ashford about the "
+                f"{w[(n // 576) % 24]} budget and the {w[(n * 7) % 24]} vote, post {n}",
+                "created_at": (start + timedelta(minutes=n)).isoformat(),
+                "author": f"user{n % 2000}",
+                "url": f"https://forum.example/p/{n}",
+                "engagement": {"likes": n % 7},
+            }
+            handle.write(json.dumps(record) + "\n")
+            records.append(record)
+    return records
+
+
+def time_import(url: str, path: Path) -> tuple[float, float]:
+    """Seconds of `cohesion import` of the file into a fresh store, and of importing it again."""
+    from cohesion.config import Settings
+    from cohesion.crawlers.imports import import_file
+    from cohesion.store.pseudonyms import Pseudonymiser
+
+    settings = Settings.model_validate(
+        {
+            "locality": {
+                "name": "Bench",
+                "timezone": "UTC",
+                "places": [{"name": "Ashford", "kind": "city"}],
+            }
+        }  # fmt: skip
+    )
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    pseudonymiser = Pseudonymiser(b"bench-ingest-pseudonym-key-0123456789")
+    seconds = []
+    for _ in range(2):
+        started = time.perf_counter()
+        import_file(path, settings=settings, sessions=sessions, pseudonymiser=pseudonymiser)
+        seconds.append(time.perf_counter() - started)
+    engine.dispose()
+    return seconds[0], seconds[1]
+
+
+def as_posts(records: list[dict[str, Any]]) -> list[PostRecord]:
+    """The file's rows as the raw references write them (no cleaning, no language)."""
+    return [
+        PostRecord(
+            platform=r["platform"],
+            external_id=r["external_id"],
+            text=r["text"],
+            created_at=datetime.fromisoformat(r["created_at"]),
+            url=r["url"],
+            author_pseudonym=r["author"],
+            engagement=r["engagement"],
+        )
+        for r in records
+    ]
+
+
 def copy_threshold(base: str, rounds: int = 5) -> dict[str, dict[str, float]]:
     """ms per upsert call of n new posts, VALUES path vs COPY path (best of `rounds`)."""
     sizes = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -185,6 +263,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the import measurement (0: none)"
+    )
+    parser.add_argument(
         "--copy-threshold", action="store_true", help="time small upserts on each PG path"
     )
     args = parser.parse_args()
@@ -202,7 +283,7 @@ def main() -> None:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         upsert_s = time_upsert(f"sqlite:///{tmp}/store.db", posts)
-        raw_s = time_raw_sqlite(Path(tmp) / "raw.db", posts)
+        raw_s = raw_s_upsert = time_raw_sqlite(Path(tmp) / "raw.db", posts)
         again_s = time_upsert(f"sqlite:///{tmp}/store.db", posts)
     results["sqlite_upsert_rows_per_s"] = args.posts / upsert_s
     results["sqlite_reupsert_rows_per_s"] = args.posts / again_s
@@ -212,11 +293,33 @@ def main() -> None:
             pg_s = time_upsert(url, posts)
             pg_again_s = time_upsert(url, posts)
         with pg_schema(pg_url) as url:
-            copy_s = time_raw_copy(url, posts)
+            copy_s = copy_s_upsert = time_raw_copy(url, posts)
         results["postgresql_upsert_rows_per_s"] = args.posts / pg_s
         results["postgresql_reupsert_rows_per_s"] = args.posts / pg_again_s
         results["raw_postgresql_copy_rows_per_s"] = args.posts / copy_s
-    print(f"ingestion of {args.posts:,} posts")
+    if args.import_rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "import.jsonl"
+            rows = as_posts(import_file_rows(path, args.import_rows))
+            import_s, reimport_s = time_import(f"sqlite:///{tmp}/import.db", path)
+            raw_s = time_raw_sqlite(Path(tmp) / "import-raw.db", rows)
+            results["sqlite_import_rows_per_s"] = args.import_rows / import_s
+            results["sqlite_reimport_rows_per_s"] = args.import_rows / reimport_s
+            results["sqlite_import_raw_executemany_rows_per_s"] = args.import_rows / raw_s
+            results["sqlite_import_vs_raw_executemany"] = raw_s / import_s
+            if pg_url:
+                with pg_schema(pg_url) as url:
+                    import_s, reimport_s = time_import(url, path)
+                with pg_schema(pg_url) as url:
+                    copy_s = time_raw_copy(url, rows)
+                results["postgresql_import_rows_per_s"] = args.import_rows / import_s
+                results["postgresql_reimport_rows_per_s"] = args.import_rows / reimport_s
+                results["postgresql_import_raw_copy_rows_per_s"] = args.import_rows / copy_s
+                results["postgresql_import_vs_raw_copy"] = copy_s / import_s
+    results["sqlite_upsert_vs_raw_executemany"] = raw_s_upsert / upsert_s
+    if "postgresql_upsert_rows_per_s" in results:
+        results["postgresql_upsert_vs_raw_copy"] = copy_s_upsert / pg_s
+    print(f"ingestion of {args.posts:,} posts, import of {args.import_rows:,} rows")
     for name, value in results.items():
         print(f"  {name:40s} {value:12,.0f}")
     print(json.dumps({"benchmark": "ingest", "posts": args.posts, "results": results}))

@@ -28,6 +28,7 @@ ORDER = [
     "bench_classify_db",
     "bench_trends",
     "bench_scale",
+    "bench_report",
 ]
 
 

@@ -47,8 +47,10 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,7 +63,8 @@ from cohesion.crawlers.import_formats import (
     is_export_item,
     item_fields,
 )
-from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title, detect_language
+from cohesion.crawlers.language import detect_languages, preload_language_model
+from cohesion.crawlers.pipelines import Gazetteer, clean_text, clean_title
 from cohesion.store.engine import session_scope
 from cohesion.store.models import CrawlRun
 from cohesion.store.posts import InvalidPostError, PostRecord, upsert_posts
@@ -112,6 +115,8 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # exports, Reddit's deleted accounts.
 PLACEHOLDER_AUTHORS = frozenset({"anonymous", "redacted", "[deleted]", "[removed]"})
 MAX_ENGAGEMENT_KEYS = 100
+# Pseudonyms kept per import (author handle -> pseudonym): ~200 bytes each.
+PSEUDONYM_CACHE = 1 << 17
 
 
 class ImportFileError(ConfigError):
@@ -494,6 +499,20 @@ class RecordContext:
     thread_titles: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A validated record whose language and places are still to be filled in batch.
+
+    `language_text` is the text to detect the language from, None when the row gave
+    its language; `places_text` the text the gazetteer reads.
+    """
+
+    line: int
+    record: PostRecord
+    language_text: str | None
+    places_text: str
+
+
 def build_record(
     fields: dict[str, Any],
     context: RecordContext,
@@ -502,6 +521,31 @@ def build_record(
     naive_hint: str = "add Z or +HH:MM, or pass --timezone",
 ) -> PostRecord:
     """A validated PostRecord from mapped fields, cleaned like a crawled post."""
+    prepared = prepare_record(0, fields, context, naive_time=naive_time, naive_hint=naive_hint)
+    complete_records([prepared], context.gazetteer)
+    return prepared.record
+
+
+def complete_records(batch: list[Prepared], gazetteer: Gazetteer) -> None:
+    """Fill language (detected when the row gave none) and places for a whole batch."""
+    asking = [item for item in batch if item.language_text is not None]
+    languages = detect_languages([item.language_text or "" for item in asking])
+    for item, language in zip(asking, languages, strict=True):
+        item.record.language = language
+    matched = gazetteer.match_many([item.places_text for item in batch])
+    for item, places in zip(batch, matched, strict=True):
+        item.record.places = places
+
+
+def prepare_record(
+    line: int,
+    fields: dict[str, Any],
+    context: RecordContext,
+    *,
+    naive_time: str = "local",
+    naive_hint: str = "add Z or +HH:MM, or pass --timezone",
+) -> Prepared:
+    """build_record but for language detection and place matching, left to the batch."""
     platform = _text_or_none(fields.get("platform"), "platform", 40) or context.default_platform
     if not platform:
         raise BadRowError("no platform (add a platform field or pass --platform)")
@@ -526,8 +570,6 @@ def build_record(
     text = clean_text(raw_text or None, html or None)
     title = clean_title(title or None)
     language = _text_or_none(fields.get("language"), "language", 12)
-    if language is None:
-        language = detect_language(text or title or "")
     handle = _text_or_none(fields.get("author"), "author")
     if handle is not None and handle.casefold() in PLACEHOLDER_AUTHORS:
         handle = None
@@ -546,20 +588,25 @@ def build_record(
         parent_id=parent_id,
         thread_id=thread_id,
         engagement=_engagement(fields.get("engagement")),
-        places=context.gazetteer.match(f"{title or ''}\n{text}"),
         source_id=context.source_id,
     )
     if context.privacy is not None:
         record = context.privacy.protect(record)
     try:
-        return record.validated()
+        record.validated()
     except InvalidPostError as exc:
         raise BadRowError(str(exc)) from None
+    return Prepared(
+        line,
+        record,
+        language_text=(text or title or "") if language is None else None,
+        places_text=f"{title or ''}\n{text}",
+    )
 
 
 # --- the import ----------------------------------------------------------------------
 
-Progress = Callable[[int, int], None]  # bytes read, total bytes
+Progress = Callable[[int, int, int], None]  # bytes read, total bytes, rows read
 
 _RUNNING = re.compile(r"^importing: pid (\d+) on (.+)$")
 
@@ -660,11 +707,13 @@ def import_file(
         run = start_crawl_run(session, source_id, runner="import")
         run.message = _running_marker()
         summary.run_id = run.id
+    preload_language_model()  # while the first rows are read
     mapper = RowMapper(fmt, mapping, platform)
     context = RecordContext(
         default_platform=platform,
         gazetteer=Gazetteer(settings.locality.places),
-        pseudonymiser=pseudonymiser,
+        # An author writes many posts of a file: one HMAC per author, not per post.
+        pseudonymiser=lru_cache(maxsize=PSEUDONYM_CACHE)(pseudonymiser) if pseudonymiser else None,
         keep_raw_handles=settings.privacy.keep_raw_handles,
         source_id=source_id,
         privacy=privacy,
@@ -675,31 +724,33 @@ def import_file(
     total = path.stat().st_size
     counter = [0]
     failure: str | None = None
-    pending: list[tuple[int, PostRecord]] = []
+    pending: list[Prepared] = []
+    writer = _BatchWriter(sessions, locality_zone, summary)
 
     def flush() -> None:
         if pending:
-            _store(sessions, pending, locality_zone, summary)
+            complete_records(pending, context.gazetteer)
+            writer.submit([(item.line, item.record) for item in pending])
             pending.clear()
         if progress is not None:
-            progress(counter[0], total)
+            progress(counter[0], total, summary.rows)
 
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, writer:
             for line, row, error in _rows(handle, fmt, path, counter, mapping):
                 summary.rows += 1
                 if error is not None or row is None:
                     summary.reject(line, error or "unreadable")
                     continue
                 try:
-                    record = _record(row, fmt, mapper, context, summary)
+                    prepared = _record(line, row, fmt, mapper, context, summary)
                 except BadRowError as exc:
                     summary.reject(line, str(exc))
                     continue
                 except Exception as exc:  # noqa: BLE001  (a hostile row is a bad row)
                     summary.reject(line, f"unusable item ({type(exc).__name__})")
                     continue
-                pending.append((line, record))
+                pending.append(prepared)
                 if len(pending) >= batch_size:
                     flush()
             flush()
@@ -731,14 +782,15 @@ def import_file(
 
 
 def _record(
+    line: int,
     row: dict[str, Any],
     fmt: str,
     mapper: RowMapper,
     context: RecordContext,
     summary: ImportSummary,
-) -> PostRecord:
+) -> Prepared:
     if fmt != "4cat":
-        return build_record(mapper.fields(row), context)
+        return prepare_record(line, mapper.fields(row), context)
     item = item_fields(row, context.default_platform, context.thread_titles)
     fields = {**item.fields, "platform": item.platform}
     if item.author_state == "redacted":
@@ -752,7 +804,7 @@ def _record(
         f"4CAT writes {item.platform} times in its server's local time: "
         "pass --timezone with that server's zone"
     )
-    return build_record(fields, context, naive_time=item.naive_time, naive_hint=hint)
+    return prepare_record(line, fields, context, naive_time=item.naive_time, naive_hint=hint)
 
 
 def _rows(
@@ -784,27 +836,96 @@ def _rows(
     yield from rows
 
 
-def _store(
-    sessions: Any, pending: list[tuple[int, PostRecord]], zone: Any, summary: ImportSummary
-) -> None:
+@dataclass
+class _Stored:
+    """What writing one batch did, applied to the summary by the reading thread."""
+
+    new: int = 0
+    duplicate: int = 0
+    refused: list[BadRow] = field(default_factory=list)
+
+
+def _store(sessions: Any, pending: list[tuple[int, PostRecord]], zone: Any) -> _Stored:
     """Upsert a batch in one transaction; on a database error, row by row."""
+    stored = _Stored()
     try:
         with session_scope(sessions) as session:
-            result = upsert_posts(session, [record for _, record in pending], zone)
-        summary.new += result.new
-        summary.duplicate += result.duplicate
-        return
+            result = upsert_posts(session, [record for _, record in pending], zone, validated=True)
+        stored.new, stored.duplicate = result.new, result.duplicate
+        return stored
     except Exception:  # noqa: BLE001  (isolated below, row by row)
         pass
     for line, record in pending:
         try:
             with session_scope(sessions) as session:
-                result = upsert_posts(session, [record], zone)
+                result = upsert_posts(session, [record], zone, validated=True)
         except Exception as exc:  # noqa: BLE001  (reported as this row's reason)
-            summary.reject(line, f"the database refused it ({type(exc).__name__})")
+            stored.refused.append(BadRow(line, f"the database refused it ({type(exc).__name__})"))
             continue
-        summary.new += result.new
-        summary.duplicate += result.duplicate
+        stored.new += result.new
+        stored.duplicate += result.duplicate
+    return stored
+
+
+class _BatchWriter:
+    """Writes batches on a thread of its own while the caller prepares the next one.
+
+    Preparing rows is Python work and writing them is mostly waiting on the database
+    (the driver releases the GIL), so the two overlap: one core parses, cleans and
+    detects while the database stores the batch before. One batch is written at a
+    time, in file order; `submit` waits for the batch before it, so at most two
+    batches are held in memory. An in-memory SQLite database (one connection per
+    thread) is written on the caller's thread.
+    """
+
+    def __init__(self, sessions: Any, zone: Any, summary: ImportSummary) -> None:
+        self._sessions = sessions
+        self._zone = zone
+        self._summary = summary
+        self._pool: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohesion-import")
+            if _threads_share_database(sessions)
+            else None
+        )
+        self._writing: Future[_Stored] | None = None
+
+    def submit(self, batch: list[tuple[int, PostRecord]]) -> None:
+        self.wait()
+        if self._pool is None:
+            self._apply(_store(self._sessions, batch, self._zone))
+        else:
+            self._writing = self._pool.submit(_store, self._sessions, batch, self._zone)
+
+    def wait(self) -> None:
+        """Let the batch being written finish and count it."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            self._apply(writing.result())
+
+    def _apply(self, stored: _Stored) -> None:
+        self._summary.new += stored.new
+        self._summary.duplicate += stored.duplicate
+        for bad in stored.refused:
+            self._summary.reject(bad.line, bad.reason)
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.wait()  # also when reading failed: what was sent is counted
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
+def _threads_share_database(sessions: Any) -> bool:
+    """False for an in-memory SQLite database, which each thread would see empty."""
+    bind = getattr(sessions, "kw", {}).get("bind")
+    url = getattr(bind, "url", None)
+    if url is None:
+        return False
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 def _reasons(summary: ImportSummary) -> str:

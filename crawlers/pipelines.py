@@ -7,12 +7,14 @@ counters that end up in the per-source summary and the crawl_runs row.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
-import py3langid
 from cohesion.crawlers.items import PostItem
+from cohesion.crawlers.language import detect_language
 from cohesion.crawlers.spiders.base import CohesionSpider
 from cohesion.crawlers.text import html_to_text, normalise_text
 from cohesion.store.engine import session_scope
@@ -21,9 +23,6 @@ from cohesion.store.privacy import PostPrivacy
 from scrapy.exceptions import DropItem
 
 logger = logging.getLogger(__name__)
-
-# Below this many letters a language guess is noise ("lol", a URL, an emoji).
-MIN_LETTERS_FOR_LANGUAGE = 20
 
 
 # Per-post steps as plain functions: the pipelines below and the bulk importer
@@ -37,14 +36,6 @@ def clean_text(text: str | None, html: str | None, drop_selectors: Any = ()) -> 
 
 def clean_title(title: str | None) -> str | None:
     return (normalise_text(title) or None) if title is not None else None
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code from py3langid (offline), or None for short or empty text."""
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
-        return None
-    code, _score = py3langid.classify(text)
-    return str(code)
 
 
 class _Pipeline:
@@ -98,6 +89,34 @@ class Gazetteer:
 
     def match(self, text: str) -> list[str]:
         return [name for name, pattern in self._patterns if pattern.search(text)]
+
+    def match_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """`match` of each text, with one regex scan per place over the whole batch.
+
+        The texts are joined by a separator no place name can match across (it holds a
+        NUL and line breaks, which are non-word characters, so the whole-word lookarounds
+        see a text's ends as they see the ends of a lone text); each match is mapped
+        back to its text by offset. Same answers, places in config order.
+        """
+        found: list[list[str]] = [[] for _ in texts]
+        if not self._patterns or not texts:
+            return found
+        joined = _BATCH_SEPARATOR.join(texts)
+        starts, offset = [], 0
+        for text in texts:
+            starts.append(offset)
+            offset += len(text) + len(_BATCH_SEPARATOR)
+        for name, pattern in self._patterns:
+            position = 0
+            while (hit := pattern.search(joined, position)) is not None:
+                index = bisect.bisect_right(starts, hit.start()) - 1
+                found[index].append(name)
+                # On to the next text: a place counts once per text.
+                position = starts[index + 1] if index + 1 < len(starts) else len(joined)
+        return found
+
+
+_BATCH_SEPARATOR = "\n\x00\n"
 
 
 class LocalityPipeline(_Pipeline):

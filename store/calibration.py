@@ -27,7 +27,7 @@ from datetime import date
 
 from cohesion.store.models import Classification, Post, Review
 from cohesion.taxonomy import LABELS
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 DEFAULT_SEED = "cohesion-calibration-v1"
@@ -76,12 +76,24 @@ def _week_posts(
     session: Session, model_version_id: int, week: date, labels: tuple[str, ...]
 ) -> dict[str, tuple[list[int], list[int]]]:
     """label -> (flagged post ids, unflagged post ids) of the week, in one query."""
-    flags = [getattr(Classification, f"flag_{label}") for label in labels]
-    query = (
-        select(Post.id, *flags)
-        .join(Classification, Classification.post_id == Post.id)
-        .where(Classification.model_version_id == model_version_id, Post.week_start == week)
-    )
+    c = Classification.__table__
+    model_of_post = (c.c.post_id == Post.id) & (c.c.model_version_id == model_version_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # Each post's classification by its unique index, whatever the history: see
+        # store/effective.py (SHORT_RANGE_WEEKS) for why not a plain join.
+        c = select(c).where(model_of_post).offset(0).lateral("c")
+        query = (
+            select(Post.id, *(c.c[f"flag_{label}"] for label in labels))
+            .select_from(Post)
+            .join(c, true())
+            .where(Post.week_start == week)
+        )
+    else:
+        query = (
+            select(Post.id, *(c.c[f"flag_{label}"] for label in labels))
+            .join(c, model_of_post)
+            .where(Post.week_start == week)
+        )
     split: dict[str, tuple[list[int], list[int]]] = {label: ([], []) for label in labels}
     for post_id, *is_flagged in session.execute(query):
         for label, flagged in zip(labels, is_flagged, strict=True):

@@ -43,6 +43,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -94,6 +95,17 @@ def latest_reviews() -> Subquery:
     return select(ranked).where(ranked.c.rank == 1).subquery("latest_reviews")
 
 
+# Week ranges up to this long are read post by post on PostgreSQL (see effective_labels):
+# the report's single weeks and its five-week tables, not the long series and builds.
+SHORT_RANGE_WEEKS = 5
+
+
+def _short_range(first_week: date | None, last_week: date | None) -> bool:
+    if first_week is None or last_week is None:
+        return False
+    return (last_week - first_week).days < SHORT_RANGE_WEEKS * 7
+
+
 def effective_labels(
     dialect: str,
     model_version_id: int | None,
@@ -108,7 +120,21 @@ def effective_labels(
     model or reviewed), flag_<label> for each label, flagged.
     """
     model_id = model_version_id if model_version_id is not None else -1
-    active = Classification.__table__.alias("active_c")
+    active: Any = Classification.__table__.alias("active_c")
+    lateral = dialect == "postgresql" and _short_range(first_week, last_week)
+    if lateral:
+        # A few weeks of posts: each post's classification by its unique index (post_id,
+        # model_version_id), a nested loop that costs the same whatever the history.
+        # A plain join lets PostgreSQL hash-join a sequential scan of every stored
+        # classification, which it prefers up to a few million rows and which then grows
+        # with the history (docs/scale.md). OFFSET 0 keeps the planner from flattening
+        # the lateral subquery back into that join.
+        active = (
+            select(active)
+            .where(active.c.post_id == Post.id, active.c.model_version_id == model_id)
+            .offset(0)
+            .lateral("active_c")
+        )
     reviewed = Classification.__table__.alias("reviewed_c")
     review = latest_reviews()
     decision = review.c.decision
@@ -159,7 +185,9 @@ def effective_labels(
         .select_from(Post)
         .outerjoin(
             active,
-            and_(active.c.post_id == Post.id, active.c.model_version_id == model_id),
+            true()
+            if lateral
+            else and_(active.c.post_id == Post.id, active.c.model_version_id == model_id),
         )
         .outerjoin(review, review.c.post_id == Post.id)
         .outerjoin(reviewed, reviewed.c.id == review.c.classification_id)

@@ -67,11 +67,17 @@ def collector_health(
     )
     for source_id, week, n in session.execute(query):
         counts[(source_id, week)] = n
-    first_post = dict(
-        session.execute(
-            select(Post.source_id, func.min(Post.week_start)).group_by(Post.source_id)
-        ).all()
-    )
+    # Each enabled source's first week, one ordered look-up each on ix_posts_week_source
+    # (the first entry of the source in week order), rather than grouping every post.
+    first_post = {
+        source_id: session.scalar(
+            select(Post.week_start)
+            .where(Post.source_id == source_id)
+            .order_by(Post.week_start)
+            .limit(1)
+        )
+        for source_id in sources
+    }
     runs: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: {"ok": 0, "failed": 0})
     ok_ends: dict[int, list[datetime]] = defaultdict(list)
     for source_id, started, finished, status in session.execute(

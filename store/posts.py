@@ -12,7 +12,8 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from cohesion.store.privacy import carries_account
 from cohesion.store.text import content_hash, sanitize_text
 from cohesion.store.types import NaiveTimestampError, utcnow
 from cohesion.weeks import week_start
-from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,6 +36,10 @@ UPSERT_CHUNK = 1000
 # costs 6 ms with VALUES and 8 ms with COPY (creating the staging table), 2 to 4 posts
 # cost the same on both, 8 posts 14 ms against 7 ms, 128 posts 69 ms against 26 ms.
 COPY_MIN_ROWS = 4
+# PostgreSQL: COPY the posts not stored yet straight into `posts` (after one indexed
+# look-up of the chunk's ids), rather than through the staging table and INSERT ...
+# ON CONFLICT: the server then does what a raw COPY does. Off only in tests of the stage.
+DIRECT_COPY = True
 
 
 class InvalidPostError(ValueError):
@@ -191,19 +196,25 @@ def _author_ids(session: Session, records: Sequence[PostRecord]) -> dict[tuple[s
 
 
 def upsert_posts(
-    session: Session, records: Iterable[PostRecord], tz: ZoneInfo | str = "UTC"
+    session: Session,
+    records: Iterable[PostRecord],
+    tz: ZoneInfo | str = "UTC",
+    *,
+    validated: bool = False,
 ) -> UpsertResult:
     """Insert posts that are not stored yet; a post already stored is left as it is.
 
     Idempotent on (platform, external_id): the same batch twice stores it once and
     reports 0 new the second time. Author post counts grow only with new posts.
-    The caller owns the transaction.
+    The caller owns the transaction. `validated=True` says every record has been
+    through `PostRecord.validated()` already (the bulk import checks each row on its
+    own to report it by line) and spares doing it twice.
     """
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     result = UpsertResult()
     batch: list[PostRecord] = []
     for record in records:
-        batch.append(record.validated())
+        batch.append(record if validated else record.validated())
         if len(batch) >= UPSERT_CHUNK:
             result += _upsert_chunk(session, batch, zone)
             batch = []
@@ -217,20 +228,26 @@ def _upsert_chunk(session: Session, records: list[PostRecord], tz: ZoneInfo) -> 
     unique: dict[tuple[str, str], PostRecord] = {}
     for record in records:
         unique.setdefault((record.platform, record.external_id), record)
-    if len(unique) >= COPY_MIN_ROWS and session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if len(unique) >= COPY_MIN_ROWS and dialect == "postgresql" and DIRECT_COPY:
+        inserted = _insert_by_direct_copy(session, list(unique.values()), tz)
+    elif len(unique) >= COPY_MIN_ROWS and dialect == "postgresql":
         inserted = _insert_by_copy(session, list(unique.values()), tz)
+    elif dialect == "sqlite":
+        inserted = _insert_by_sqlite_rows(session, list(unique.values()), tz)
     else:
         inserted = _insert_by_values(session, list(unique.values()), tz)
     _count_author_posts(session, inserted)
     if inserted:
         from cohesion.store.rollups import mark_weeks  # new posts change their weeks' trend counts
 
-        mark_weeks(session, {week for _, week in inserted})
+        mark_weeks(session, {week for _, week, _ in inserted})
     return UpsertResult(seen=len(records), new=len(inserted))
 
 
 def _insert_by_values(session: Session, records: list[PostRecord], tz: ZoneInfo) -> Sequence[Any]:
-    """Insert distinct posts with one multi-row INSERT; (author_id, week_start) of the new."""
+    """Insert distinct posts with one multi-row INSERT; (author_id, week_start, created_at)
+    of the new."""
     authors = _author_ids(session, records)
     now = utcnow()
     rows = []
@@ -266,9 +283,134 @@ def _insert_by_values(session: Session, records: list[PostRecord], tz: ZoneInfo)
     statement = (
         _insert_for(session, table)
         .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        .returning(table.c.author_id, table.c.week_start)
+        .returning(table.c.author_id, table.c.week_start, table.c.created_at)
     )
     return session.connection().execute(statement, rows).all()
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A timestamp as SQLAlchemy stores UTCDateTime on SQLite: naive UTC, microseconds."""
+    return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without +00:00
+
+
+_POST_COLUMNS = (
+    "platform, external_id, source_id, url, author_id, created_at, week_start, collected_at,"
+    " title, text, language, content_hash, parent_id, thread_id, engagement, places,"
+    " addressed_watchlist"
+)
+
+
+def _sqlite_author_ids(
+    session: Session, records: Sequence[PostRecord]
+) -> dict[tuple[str, str], int]:
+    """`_author_ids` on SQLite through the driver: look up, then insert only the new.
+
+    Most authors of a chunk were seen before; they cost one indexed lookup instead of
+    an attempted insert. The new ones are inserted in the order of their first post,
+    as `_author_ids` does. The transaction holds SQLite's write lock from its start
+    (BEGIN IMMEDIATE, store/engine.py), so no author appears in between.
+    """
+    keys: dict[tuple[str, str], str | None] = {}
+    for record in records:
+        if record.author_pseudonym:
+            keys.setdefault((record.platform, record.author_pseudonym), record.author_handle)
+    found: dict[tuple[str, str], int] = {}
+    if not keys:
+        return found
+    connection = session.connection()
+    by_platform: dict[str, list[str]] = {}
+    for platform, pseudonym in keys:
+        by_platform.setdefault(platform, []).append(pseudonym)
+    for platform, names in by_platform.items():
+        for start in range(0, len(names), SQLITE_ROWS_PER_STATEMENT):
+            chunk = names[start : start + SQLITE_ROWS_PER_STATEMENT]
+            query = (
+                "SELECT id, pseudonym FROM authors WHERE platform = ?"
+                f" AND pseudonym IN ({', '.join('?' * len(chunk))})"
+            )
+            for author_id, pseudonym in connection.exec_driver_sql(query, (platform, *chunk)):
+                found[(platform, pseudonym)] = author_id
+    missing = [key for key in keys if key not in found]
+    now = _sqlite_time(utcnow())
+    for start in range(0, len(missing), SQLITE_ROWS_PER_STATEMENT):
+        new = missing[start : start + SQLITE_ROWS_PER_STATEMENT]
+        values: list[Any] = []
+        for platform, pseudonym in new:
+            values += (platform, pseudonym, keys[(platform, pseudonym)], now, now)
+        statement = (
+            "INSERT INTO authors (platform, pseudonym, raw_handle, first_seen, last_seen,"
+            f" post_count) VALUES {', '.join(['(?, ?, ?, ?, ?, 0)'] * len(new))}"
+            " RETURNING id, platform, pseudonym"
+        )
+        for author_id, platform, pseudonym in connection.exec_driver_sql(statement, tuple(values)):
+            found[(platform, pseudonym)] = author_id
+    return found
+
+
+# Rows per statement on SQLite: 17,000 bound parameters, under SQLite's limit of 32,766
+# (since 3.32; RETURNING, which every insert here uses, needs 3.35 anyway).
+SQLITE_ROWS_PER_STATEMENT = 1000
+
+
+@lru_cache(maxsize=8)
+def _sqlite_insert_posts(rows: int) -> str:
+    values = ", ".join(["(" + ", ".join("?" * 17) + ")"] * rows)
+    return (
+        f"INSERT INTO posts ({_POST_COLUMNS}) VALUES {values}"
+        " ON CONFLICT (platform, external_id) DO NOTHING"
+        " RETURNING author_id, week_start, created_at"
+    )
+
+
+def _insert_by_sqlite_rows(
+    session: Session, records: list[PostRecord], tz: ZoneInfo
+) -> Sequence[Any]:
+    """SQLite: the rows of `_insert_by_values`, bound positionally through the driver.
+
+    SQLAlchemy's per-value bind processing cost more than SQLite's insert itself; here
+    each row is a tuple already in the stored formats (timestamps as naive UTC text with
+    microseconds, JSON by json.dumps: what UTCDateTime and JSON write; the tests compare
+    the two paths), sent as one multi-row INSERT per SQLITE_ROWS_PER_STATEMENT rows.
+    One statement, not executemany: SQLite's full-text index (the posts_fts trigger)
+    is far slower fed one statement per row.
+    """
+    authors = _sqlite_author_ids(session, records)
+    connection = session.connection()
+    collected = _sqlite_time(utcnow())
+    inserted: list[tuple[int | None, date, datetime]] = []
+    for start in range(0, len(records), SQLITE_ROWS_PER_STATEMENT):
+        chunk = records[start : start + SQLITE_ROWS_PER_STATEMENT]
+        values: list[Any] = []
+        for r in chunk:
+            values += (
+                r.platform,
+                r.external_id,
+                r.source_id,
+                r.url,
+                authors.get((r.platform, r.author_pseudonym)) if r.author_pseudonym else None,
+                _sqlite_time(r.created_at),
+                week_start(r.created_at, tz).isoformat(),
+                collected,
+                r.title,
+                r.text,
+                r.language,
+                content_hash(r.text),
+                r.parent_id,
+                r.thread_id,
+                json.dumps(r.engagement),
+                json.dumps(r.places),
+                r.addressed_watchlist,
+            )
+        returned = connection.exec_driver_sql(_sqlite_insert_posts(len(chunk)), tuple(values))
+        inserted.extend(
+            (
+                author_id,
+                date.fromisoformat(week),
+                datetime.fromisoformat(created).replace(tzinfo=UTC),
+            )
+            for author_id, week, created in returned
+        )
+    return inserted
 
 
 # The staging table of the COPY path: a temporary table, so private to the connection,
@@ -335,9 +477,148 @@ _STAGE_POSTS_SQL = text(
     FROM {_STAGE} AS s
     ORDER BY s.ord
     ON CONFLICT (platform, external_id) DO NOTHING
-    RETURNING author_id, week_start
+    RETURNING author_id, week_start, created_at
     """
 )
+
+
+_STORED_IDS_SQL = text(
+    """
+    SELECT p.platform, p.external_id
+    FROM unnest(CAST(:platforms AS text[]), CAST(:ids AS text[])) AS v (platform, external_id)
+    JOIN posts AS p ON p.platform = v.platform AND p.external_id = v.external_id
+    """
+)
+_LOOKUP_AUTHORS_SQL = text(
+    """
+    SELECT a.id, a.platform, a.pseudonym
+    FROM unnest(CAST(:platforms AS text[]), CAST(:names AS text[])) AS v (platform, pseudonym)
+    JOIN authors AS a ON a.platform = v.platform AND a.pseudonym = v.pseudonym
+    """
+)
+_NEW_AUTHORS_SQL = text(
+    """
+    INSERT INTO authors (platform, pseudonym, raw_handle, first_seen, last_seen, post_count)
+    SELECT platform, pseudonym, raw_handle, :now, :now, 0
+    FROM unnest(CAST(:platforms AS text[]), CAST(:names AS text[]), CAST(:handles AS text[]))
+        WITH ORDINALITY AS v (platform, pseudonym, raw_handle, ord)
+    ORDER BY ord
+    ON CONFLICT (platform, pseudonym) DO NOTHING
+    """
+)
+_DIRECT_COPY_SQL = (
+    "COPY posts (platform, external_id, source_id, url, author_id, created_at, week_start,"
+    " collected_at, title, text, language, content_hash, parent_id, thread_id, engagement,"
+    " places, addressed_watchlist) FROM STDIN"
+)
+
+
+def _pg_author_ids(session: Session, records: Sequence[PostRecord]) -> dict[tuple[str, str], int]:
+    """`_author_ids` on PostgreSQL with array parameters: look up, insert the new, look up.
+
+    The authors already stored (most of a chunk's, after the first chunks) cost one
+    indexed join; the new ones one INSERT in the order of their first post.
+    """
+    keys: dict[tuple[str, str], str | None] = {}
+    for record in records:
+        if record.author_pseudonym:
+            keys.setdefault((record.platform, record.author_pseudonym), record.author_handle)
+    found: dict[tuple[str, str], int] = {}
+
+    def look_up(wanted: list[tuple[str, str]]) -> None:
+        rows = session.execute(
+            _LOOKUP_AUTHORS_SQL,
+            {"platforms": [p for p, _ in wanted], "names": [n for _, n in wanted]},
+        )
+        for author_id, platform, pseudonym in rows:
+            found[(platform, pseudonym)] = author_id
+
+    if keys:
+        look_up(list(keys))
+    missing = [key for key in keys if key not in found]
+    if missing:
+        session.execute(
+            _NEW_AUTHORS_SQL,
+            {
+                "now": utcnow(),
+                "platforms": [p for p, _ in missing],
+                "names": [n for _, n in missing],
+                "handles": [keys[key] for key in missing],
+            },
+        )
+        look_up(missing)
+    return found
+
+
+def _insert_by_direct_copy(
+    session: Session, records: list[PostRecord], tz: ZoneInfo
+) -> Sequence[Any]:
+    """PostgreSQL: COPY the distinct posts not stored yet straight into `posts`.
+
+    Same rows, authors and result as `_insert_by_values`. The ids already stored are
+    looked up first and left out; the rest are copied in a savepoint. Should another
+    writer store one of them in between (a unique violation), the savepoint is rolled
+    back and the chunk goes through the staging table's INSERT ... ON CONFLICT instead.
+    """
+    import psycopg  # the PostgreSQL driver; not needed on SQLite
+
+    stored = {
+        (platform, external_id)
+        for platform, external_id in session.execute(
+            _STORED_IDS_SQL,
+            {"platforms": [r.platform for r in records], "ids": [r.external_id for r in records]},
+        )
+    }
+    fresh = [r for r in records if (r.platform, r.external_id) not in stored]
+    if not fresh:
+        return []
+    authors = _pg_author_ids(session, fresh)
+    now = utcnow()
+    inserted: list[tuple[int | None, date, datetime]] = []
+    savepoint = session.begin_nested()
+    connection = session.connection()
+    raw = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+    try:
+        with raw.cursor() as cursor, cursor.copy(_DIRECT_COPY_SQL) as copy:
+            for r in fresh:
+                author_id = (
+                    authors.get((r.platform, r.author_pseudonym)) if r.author_pseudonym else None
+                )
+                created = r.created_at.astimezone(UTC)
+                week = week_start(r.created_at, tz)
+                copy.write_row(
+                    (
+                        r.platform,
+                        r.external_id,
+                        r.source_id,
+                        r.url,
+                        author_id,
+                        created,
+                        week,
+                        now,
+                        r.title,
+                        r.text,
+                        r.language,
+                        content_hash(r.text),
+                        r.parent_id,
+                        r.thread_id,
+                        # As SQLAlchemy binds JSON (None is JSON null, not SQL NULL).
+                        json.dumps(r.engagement),
+                        json.dumps(r.places),
+                        r.addressed_watchlist,
+                    )
+                )
+                inserted.append((author_id, week, created))
+    except psycopg.errors.UniqueViolation:  # stored meanwhile by another transaction
+        savepoint.rollback()
+        return _insert_by_copy(session, records, tz)
+    except psycopg.Error as exc:  # as SQLAlchemy would raise it: DataError...
+        savepoint.rollback()
+        raise DBAPIError.instance(
+            _DIRECT_COPY_SQL, None, exc, psycopg.Error, dialect=connection.dialect
+        ) from exc
+    savepoint.commit()
+    return inserted
 
 
 def _insert_by_copy(session: Session, records: list[PostRecord], tz: ZoneInfo) -> Sequence[Any]:
@@ -392,27 +673,77 @@ def _insert_by_copy(session: Session, records: list[PostRecord], tz: ZoneInfo) -
 
 
 def _count_author_posts(session: Session, inserted: Sequence[Any]) -> None:
-    """Recount posts and last-seen time for the authors of newly stored posts.
+    """Add the newly stored posts to their authors' post counts and last-seen times.
 
-    One UPDATE with correlated subqueries per chunk (on the author index) instead of
-    one UPDATE per author: recounting is also exact after a retention purge.
+    `inserted` holds (author_id, week_start, created_at) of each new post. One UPDATE
+    per chunk adds each author's new posts to its count and moves its last-seen time
+    to its newest post; an author whose count is 0 (just created, with the insert's
+    time as a placeholder) takes its newest post's time. That is what recounting the
+    author's posts gives (`recount_authors`, which retention runs for the authors it
+    purged), without reading every earlier post of every author in the chunk; and
+    adding to the stored count, rather than writing a count taken from a snapshot,
+    stays right when two writers store posts of one author at once.
     """
-    author_ids = sorted({author_id for author_id, _ in inserted if author_id is not None})
-    if not author_ids:
+    added: dict[int, list[Any]] = {}
+    for author_id, _week, created_at in inserted:
+        if author_id is None:
+            continue
+        entry = added.get(author_id)
+        if entry is None:
+            added[author_id] = [1, created_at]
+        else:
+            entry[0] += 1
+            entry[1] = max(entry[1], created_at)
+    if not added:
         return
+    ids = sorted(added)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _ADD_AUTHOR_POSTS_PG,
+            {
+                "ids": ids,
+                "added": [added[i][0] for i in ids],
+                "latest": [to_utc(added[i][1]) for i in ids],
+            },
+        )
+        return
+    session.connection().exec_driver_sql(
+        "UPDATE authors SET post_count = post_count + ?,"
+        " last_seen = CASE WHEN post_count = 0 THEN ? ELSE max(last_seen, ?) END"
+        " WHERE id = ?",  # max(a, b) is SQLite's scalar max; both are UTC text alike
+        [(added[i][0], _sqlite_time(added[i][1]), _sqlite_time(added[i][1]), i) for i in ids],
+    )
+
+
+_ADD_AUTHOR_POSTS_PG = text(
+    """
+    UPDATE authors AS a
+    SET post_count = a.post_count + v.added,
+        last_seen = CASE WHEN a.post_count = 0 THEN v.latest
+                         ELSE greatest(a.last_seen, v.latest) END
+    FROM unnest(CAST(:ids AS integer[]), CAST(:added AS integer[]),
+                CAST(:latest AS timestamptz[])) AS v (id, added, latest)
+    WHERE a.id = v.id
+    """
+)
+
+
+def recount_authors(session: Session, author_ids: Iterable[int]) -> None:
+    """Recount posts and last-seen time of these authors from their stored posts.
+
+    After posts were deleted (retention): one UPDATE with correlated subqueries per
+    thousand authors, on the author index.
+    """
+    ids = sorted(set(author_ids))
     count = select(func.count(Post.id)).where(Post.author_id == Author.id).scalar_subquery()
     latest = select(func.max(Post.created_at)).where(Post.author_id == Author.id).scalar_subquery()
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter rather than a thousand: the same rows, less to send and parse.
-        chosen = Author.id == any_(bindparam("author_ids", author_ids, type_=ARRAY(Integer)))
-    else:
-        chosen = Author.id.in_(author_ids)
-    session.execute(
-        update(Author)
-        .where(chosen)
-        .values(post_count=count, last_seen=func.coalesce(latest, Author.last_seen)),
-        execution_options={"synchronize_session": False},
-    )
+    for start in range(0, len(ids), UPSERT_CHUNK):
+        session.execute(
+            update(Author)
+            .where(Author.id.in_(ids[start : start + UPSERT_CHUNK]))
+            .values(post_count=count, last_seen=func.coalesce(latest, Author.last_seen)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def unclassified_posts_query(model_version_id: int) -> Select[Post]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cohesion.store.models import AuditLog, Author, Classification, Post, Review
+from cohesion.store.posts import recount_authors
 from cohesion.store.rollups import mark_weeks
 from cohesion.store.types import utcnow
 from sqlalchemy import delete, exists, func, select
@@ -78,6 +79,14 @@ def purge(
         if unflagged or flagged:  # the weeks' trend rollups are stale (store/rollups.py)
             weeks = select(Post.week_start).where(unflagged_where | flagged_where).distinct()
             mark_weeks(session, session.scalars(weeks))
+        # Authors who lose posts but keep some: recounted after the deletes.
+        touched = {
+            author_id
+            for author_id in session.scalars(
+                select(Post.author_id).where(unflagged_where | flagged_where).distinct()
+            )
+            if author_id is not None
+        }
         session.execute(
             delete(Post).where(unflagged_where), execution_options={"synchronize_session": False}
         )
@@ -89,6 +98,7 @@ def purge(
         session.execute(
             delete(Author).where(orphan_where), execution_options={"synchronize_session": False}
         )
+        recount_authors(session, touched)
     result = PurgeResult(unflagged_cutoff, flagged_cutoff, unflagged, flagged, orphans, dry_run)
     if not dry_run:
         session.add(

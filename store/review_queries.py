@@ -28,7 +28,7 @@ from cohesion.store.models import (
     User,
 )
 from cohesion.taxonomy import LABELS
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 QUEUES: tuple[str, ...] = ("priority", "uncertain", "calibration")
@@ -270,14 +270,92 @@ def queue_page(
     if model is None:
         return QueuePage([], page, per_page, 0)
     stmt, key, descending = _queue_select(model, queue, filters, margin)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    ordered = stmt.order_by(key.desc() if descending else key.asc(), Post.id.asc())
-    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
+    order = (key.desc() if descending else key.asc(), Post.id.asc())
+    offset = (page - 1) * per_page
+    fast = _unreviewed_flagged(model, filters) if queue == "priority" else None
+    if fast is None:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
+    else:
+        total = session.scalar(select(func.count()).select_from(fast.subquery())) or 0
+        ids = _priority_page(session, fast, offset, per_page)
+        chosen = stmt.where(Classification.id.in_(ids)).order_by(*order)
+        rows = session.execute(chosen).all() if ids else []
     items = [_item(row, queue) for row in rows]
     names = _watchlist_names(session, [row[0].id for row in rows])
     for item, row in zip(items, rows, strict=True):
         item.watchlist = names.get(row[0].id, [])
     return QueuePage(items, page, per_page, total)
+
+
+def _unreviewed_flagged(model: ModelVersion, filters: QueueFilters) -> Select[Any] | None:
+    """The default priority queue (unreviewed, no filter on posts or sources) read from
+    classifications alone: the classification ids of `_queue_select`'s rows, or None
+    when the filters need posts, sources or the latest decision.
+
+    "Unreviewed" is "no review of the post" (NOT EXISTS on the reviews' post index),
+    the same posts as `_queue_select`'s "no latest review". Every classification has
+    its post (post_id is a NOT NULL foreign key), so leaving posts out drops no row.
+    """
+    if filters.status != "unreviewed" or filters.source or filters.week:
+        return None
+    if filters.post_ids is not None:
+        return None
+    stmt = select(Classification.id).where(
+        Classification.model_version_id == model.id,
+        Classification.flagged,
+        ~exists().where(Review.post_id == Classification.post_id),
+    )
+    if filters.label:
+        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
+    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
+        if value:
+            stmt = stmt.where(
+                exists().where(
+                    ClassificationTag.classification_id == Classification.id,
+                    ClassificationTag.kind == kind,
+                    ClassificationTag.value == value,
+                )
+            )
+    if filters.watchlist:
+        stmt = stmt.where(watchlist_hit())
+    return stmt
+
+
+def _priority_page(session: Session, rows: Select[Any], offset: int, per_page: int) -> list[int]:
+    """Classification ids of one page of the priority queue, in queue order.
+
+    The queue's order is priority (lifted by WATCHLIST_LIFT for watchlist hits), highest
+    first, then post id. Sorting that key over every flagged post grows with the store;
+    instead the watchlist hits and the other posts are each read in priority order (the
+    others from ix_classifications_queue, migration 0008), as many of each as the page
+    can need, and the two short lists are merged in the queue's order: the same page.
+    """
+    wanted = offset + per_page
+    hit = watchlist_hit()
+    priority = Classification.__table__.c.priority
+    parts = []
+    for where, part_key in ((hit, priority + WATCHLIST_LIFT), (~hit, priority)):
+        part = (
+            rows.with_only_columns(
+                Classification.id,
+                part_key.label("sort_key"),
+                Classification.post_id.label("post_id"),
+            )
+            .where(where)
+            .order_by(part_key.desc(), Classification.post_id.asc())
+            .limit(wanted)
+            .subquery()
+        )
+        parts.append(select(part.c.id, part.c.sort_key, part.c.post_id))
+    merged = union_all(*parts).subquery()
+    page = (
+        select(merged.c.id)
+        .order_by(merged.c.sort_key.desc(), merged.c.post_id.asc())
+        .limit(per_page)
+        .offset(offset)
+    )
+    return list(session.scalars(page))
 
 
 def _watchlist_names(session: Session, classification_ids: list[int]) -> dict[int, list[str]]:

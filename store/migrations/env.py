@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from cohesion.store.engine import make_engine
-from cohesion.store.migrate import include_name
+from cohesion.store.migrate import include_name, include_object
 from cohesion.store.models import Base
 
 config = context.config
@@ -41,6 +41,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         include_name=include_name,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

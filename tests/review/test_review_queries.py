@@ -275,3 +275,54 @@ def test_users(sessions: sessionmaker[Session]) -> None:
         found = users.credentials(session, "maria")
         assert found is not None and found[0].disabled and found[1] == "hash"
         assert [u.username for u in users.list_users(session)] == ["Maria"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [QueueFilters(), QueueFilters(status="all"), QueueFilters(label="threat"),
+     QueueFilters(source="county-reddit"), QueueFilters(watchlist=True)],
+)  # fmt: skip
+def test_priority_pages_equal_one_sort_of_the_whole_queue(
+    sessions: sessionmaker[Session], world: World, filters: QueueFilters
+) -> None:
+    """The priority queue merges watchlist hits and the rest, each read in priority
+    order (store/review_queries.py `_priority_page`); every page equals sorting the
+    whole queue by its key, with ties in priority and watchlist hits among them."""
+    from cohesion.store.models import Classification, ClassificationTag
+    from sqlalchemy import func, update
+
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        assert model is not None
+        flagged = list(
+            session.scalars(
+                select(Classification)
+                .where(Classification.model_version_id == model.id, Classification.flagged)
+                .order_by(Classification.id)
+            )
+        )
+        for n, c in enumerate(flagged):  # ties: three priorities only
+            session.execute(
+                update(Classification).where(Classification.id == c.id)
+                .values(priority=(0.9, 0.6, 0.6)[n % 3])
+            )  # fmt: skip
+            if n % 4 == 1:  # watchlist hits need threat or doxxing
+                session.execute(
+                    update(Classification).where(Classification.id == c.id).values(flag_threat=True)
+                )
+                session.add(ClassificationTag(classification_id=c.id, kind="watchlist", value="X"))
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        assert model is not None
+        stmt, key, _ = rq._queue_select(model, "priority", filters, rq.UNCERTAIN_MARGIN)
+        everything = [
+            row[1].id for row in session.execute(stmt.order_by(key.desc(), rq.Post.id.asc()))
+        ]
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = [
+            rq.queue_page(session, model, "priority", filters, page=n, per_page=4)
+            for n in range(1, len(everything) // 4 + 3)
+        ]
+    assert [i for page in pages for i in _ids(page)] == everything
+    assert {page.total for page in pages} == {total}
+    assert len(everything) > 8 or filters != QueueFilters()

@@ -190,9 +190,9 @@ def test_a_row_the_database_refuses_costs_only_that_row(
 ) -> None:
     real = imports.upsert_posts
 
-    def picky(session: Any, records: Any, tz: Any) -> Any:
+    def picky(session: Any, records: Any, tz: Any, **options: Any) -> Any:
         records = list(records)
-        result = real(session, records, tz)  # written, then the transaction is rolled back
+        result = real(session, records, tz, **options)  # written, then rolled back
         if any(r.external_id == "poison" for r in records):
             raise RuntimeError("refused")
         return result

@@ -65,3 +65,28 @@ def test_purge_keeps_flagged_and_reviewed_posts_longer(sessions: sessionmaker[Se
         assert _count(session, Review) == before[Review] - 1
         assert _count(session, ClassificationTag) == tags_before - 1  # b0's target tag
         assert not session.scalar(select(Post.id).where(Post.week_start == ds.BASELINE[0]))
+
+
+def test_purge_recounts_the_authors_who_keep_posts(sessions: sessionmaker[Session]) -> None:
+    old, recent = datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    with session_scope(sessions) as session:
+        upsert_posts(
+            session,
+            [
+                PostRecord(
+                    platform="rss",
+                    external_id=f"a{n}",
+                    text="x",
+                    author_pseudonym="pA",
+                    created_at=old + timedelta(days=n) if n < 3 else recent,
+                )
+                for n in range(5)
+            ],
+            ds.TZ,
+        )
+    with session_scope(sessions) as session:
+        assert session.scalar(select(Author.post_count)) == 5
+        purge(session, None, 30, 30, now=NOW)
+    with session_scope(sessions) as session:
+        author = session.scalars(select(Author)).one()
+        assert (author.post_count, author.last_seen) == (2, recent)

@@ -62,3 +62,21 @@ def test_review_sessions_migration_up_and_down(db_url: str) -> None:
             assert connection.execute(text("SELECT username FROM users")).scalar() == "maria"
     finally:
         engine.dispose()
+
+
+def test_the_queue_index_is_there_in_queue_order(engine: Engine) -> None:
+    """ix_classifications_queue (migration 0008) is left out of the drift check."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            sql = connection.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_classifications_queue'")
+            )
+        else:
+            sql = connection.scalar(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_classifications_queue'")
+            )
+    assert sql is not None
+    compact = " ".join(sql.replace('"', "").split()).lower()
+    assert "(model_version_id, priority desc, post_id)" in compact and "where flagged" in compact

@@ -33,9 +33,17 @@ def pg(pg_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(pg_engine)
 
 
-@pytest.fixture
-def copy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=[True, False], ids=["direct", "stage"])
+def copy_path(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Both COPY paths: straight into posts, and through the staging table."""
     monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", COPY)
+    monkeypatch.setattr(cohesion.store.posts, "DIRECT_COPY", request.param)
+
+
+@pytest.fixture
+def stage_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", COPY)
+    monkeypatch.setattr(cohesion.store.posts, "DIRECT_COPY", False)
 
 
 def record(i: int, **fields: Any) -> PostRecord:
@@ -157,8 +165,11 @@ def test_copy_path_stores_what_the_values_path_stores(
     pg: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, chunks: int
 ) -> None:
     results = {}
-    for label, threshold in (("values", VALUES), ("copy", COPY)):
+    for label, threshold, direct in (
+        ("values", VALUES, True), ("stage", COPY, False), ("direct", COPY, True)
+    ):  # fmt: skip
         monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", threshold)
+        monkeypatch.setattr(cohesion.store.posts, "DIRECT_COPY", direct)
         with session_scope(pg) as session:
             session.execute(text("TRUNCATE posts, authors, trend_dirty_weeks CASCADE"))
         records = hostile_batch()
@@ -169,8 +180,9 @@ def test_copy_path_stores_what_the_values_path_stores(
         with session_scope(pg) as session:
             weeks = set(session.scalars(select(TrendDirtyWeek.week_start)))
             results[label] = (result, stored(session), authors(session), weeks)
-    assert results["copy"] == results["values"]
-    result, rows, people, weeks = results["copy"]
+    assert results["stage"] == results["values"]
+    assert results["direct"] == results["values"]
+    result, rows, people, weeks = results["direct"]
     assert (result.seen, result.new) == (len(hostile_batch()), len(rows))
     assert weeks == {date(2026, 11, 9), date(2026, 11, 16)}
 
@@ -296,7 +308,7 @@ def test_authors_are_created_once_with_their_first_handle(
 
 
 def test_two_upserts_in_one_transaction_reuse_the_stage(
-    pg: sessionmaker[Session], copy_path: None
+    pg: sessionmaker[Session], stage_path: None
 ) -> None:
     with session_scope(pg) as session:
         assert not stage_exists(session)
@@ -311,7 +323,7 @@ def test_two_upserts_in_one_transaction_reuse_the_stage(
         assert not stage_exists(session)  # dropped at commit
 
 
-def test_rollback_leaves_nothing_behind(pg_engine: Engine, copy_path: None) -> None:
+def test_rollback_leaves_nothing_behind(pg_engine: Engine, stage_path: None) -> None:
     with pg_engine.connect() as connection:
         session = Session(bind=connection)
         result = upsert_posts(session, [record(i) for i in range(40)])
@@ -332,8 +344,9 @@ def test_database_errors_are_sqlalchemy_errors_on_both_paths(
     pg: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # (NaN in engagement was the jsonb DataError here; PostRecord now stores it as null.)
-    for threshold in (VALUES, COPY):
+    for threshold, direct in ((VALUES, True), (COPY, False), (COPY, True)):
         monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", threshold)
+        monkeypatch.setattr(cohesion.store.posts, "DIRECT_COPY", direct)
         with session_scope(pg) as session, pytest.raises(DataError, match="too long"):
             upsert_posts(session, [record(0), record(1, language="x" * 13)])
         with session_scope(pg) as session, pytest.raises(IntegrityError):
@@ -348,7 +361,7 @@ def test_small_chunks_take_the_values_path(
     pg: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    for name in ("_insert_by_copy", "_insert_by_values"):
+    for name in ("_insert_by_copy", "_insert_by_direct_copy", "_insert_by_values"):
         original = getattr(cohesion.store.posts, name)
 
         def spy(*args: Any, _name: str = name, _original: Any = original) -> Any:
@@ -362,7 +375,7 @@ def test_small_chunks_take_the_values_path(
         # Duplicates do not count towards the threshold: distinct posts do.
         upsert_posts(session, [record(100)] * (threshold + 5))
         upsert_posts(session, [record(i) for i in range(200, 200 + threshold)])
-    assert calls == ["_insert_by_values", "_insert_by_values", "_insert_by_copy"]
+    assert calls == ["_insert_by_values", "_insert_by_values", "_insert_by_direct_copy"]
 
 
 def test_the_stage_carries_every_column_the_values_path_writes() -> None:
@@ -375,3 +388,22 @@ def test_the_stage_carries_every_column_the_values_path_writes() -> None:
     posts = {column.name for column in Post.__table__.columns} - written_by_insert
     stage = {name for name, _ in _STAGE_COLUMNS} - stage_only
     assert stage == posts
+
+
+def test_direct_copy_falls_back_to_the_stage_when_a_post_was_stored_meanwhile(
+    pg: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up misses a post another writer stored since: COPY hits the unique key,
+    the savepoint is rolled back and INSERT ... ON CONFLICT stores the rest."""
+    monkeypatch.setattr(cohesion.store.posts, "COPY_MIN_ROWS", COPY)
+    with session_scope(pg) as session:
+        assert upsert_posts(session, [record(i) for i in range(10)]).new == 10
+    blind = text("SELECT NULL::text, NULL::text WHERE false")  # "nothing stored yet"
+    monkeypatch.setattr(cohesion.store.posts, "_STORED_IDS_SQL", blind)
+    with session_scope(pg) as session:
+        result = upsert_posts(session, [record(i) for i in range(5, 15)])
+        assert stage_exists(session)  # the fallback ran
+    assert (result.new, result.duplicate) == (5, 5)
+    with session_scope(pg) as session:
+        assert session.scalar(select(func.count(Post.id))) == 15
+        assert sum(n for *_, n in authors(session)) == 15

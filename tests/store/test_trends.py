@@ -24,7 +24,7 @@ x = 1,1,1,1,2,3,4: 2 * (1+2+3+4+10+18+28) / (7 * 13) - 8/7 = 132/91 - 8/7 = 4/13
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cohesion import weeks as isoweeks
@@ -257,3 +257,29 @@ def test_gap_week_rows_are_marked(sessions: sessionmaker[Session], silent: ds.Da
     assert anti.flagged == 0 and anti.gap == ("news-rss",)
     assert anti.as_dict()["collection_gap"] == "news-rss"
     assert {row.key: row.gap for row in sources} == {"news-rss": ("news-rss",), "r-olathe": ()}
+
+
+@pytest.mark.parametrize("span_weeks", [1, 4])
+def test_short_ranges_read_post_by_post_give_the_plain_join(
+    sessions: sessionmaker[Session],
+    data: ds.Dataset,
+    monkeypatch: pytest.MonkeyPatch,
+    span_weeks: int,
+) -> None:
+    """On PostgreSQL a range of up to SHORT_RANGE_WEEKS joins each post's classification
+    laterally (store/effective.py); the rows equal the plain join's, on both backends."""
+    from cohesion.store import effective
+    from sqlalchemy import select
+
+    first = ds.WEEK - timedelta(weeks=span_weeks - 1)
+
+    def rows() -> list[tuple[object, ...]]:
+        with session_scope(sessions) as session:
+            dialect = session.get_bind().dialect.name
+            e = effective.effective_labels(dialect, data.model_id, first, ds.WEEK)
+            return [tuple(r) for r in session.execute(select(e).order_by(e.c.post_id))]
+
+    short = rows()
+    monkeypatch.setattr(effective, "SHORT_RANGE_WEEKS", 0)  # every range: the plain join
+    assert short == rows()
+    assert len(short) > 20 and any(r[-1] for r in short)  # posts, some of them flagged
