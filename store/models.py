@@ -149,7 +149,7 @@ class Classification(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "model_version_id", name="uq_classifications_post_model"),
         Index("ix_classifications_model_flagged", "model_version_id", "flagged"),
-        # The priority queue's order (store/review_queries.py, migration 0008); left out
+        # The priority queue's order (store/review_queries.py, migration 0009); left out
         # of the drift check (store/migrate.py QUEUE_INDEX), tested in test_migrations.
         Index(
             "ix_classifications_queue",

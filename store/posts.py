@@ -294,10 +294,11 @@ def _sqlite_time(moment: datetime) -> str:
 
 
 _POST_COLUMNS = (
-    "platform, external_id, source_id, url, author_id, created_at, week_start, collected_at,"
-    " title, text, language, content_hash, parent_id, thread_id, engagement, places,"
-    " addressed_watchlist"
+    "platform, external_id, source_id, url, sealed_link, author_id, created_at, week_start,"
+    " collected_at, title, text, language, content_hash, parent_id, thread_id, engagement,"
+    " places, addressed_watchlist"
 )
+_POST_COLUMN_COUNT = 18
 
 
 def _sqlite_author_ids(
@@ -347,14 +348,14 @@ def _sqlite_author_ids(
     return found
 
 
-# Rows per statement on SQLite: 17,000 bound parameters, under SQLite's limit of 32,766
+# Rows per statement on SQLite: 18,000 bound parameters, under SQLite's limit of 32,766
 # (since 3.32; RETURNING, which every insert here uses, needs 3.35 anyway).
 SQLITE_ROWS_PER_STATEMENT = 1000
 
 
 @lru_cache(maxsize=8)
 def _sqlite_insert_posts(rows: int) -> str:
-    values = ", ".join(["(" + ", ".join("?" * 17) + ")"] * rows)
+    values = ", ".join(["(" + ", ".join("?" * _POST_COLUMN_COUNT) + ")"] * rows)
     return (
         f"INSERT INTO posts ({_POST_COLUMNS}) VALUES {values}"
         " ON CONFLICT (platform, external_id) DO NOTHING"
@@ -387,6 +388,7 @@ def _insert_by_sqlite_rows(
                 r.external_id,
                 r.source_id,
                 r.url,
+                r.sealed_link,
                 authors.get((r.platform, r.author_pseudonym)) if r.author_pseudonym else None,
                 _sqlite_time(r.created_at),
                 week_start(r.created_at, tz).isoformat(),
@@ -507,9 +509,9 @@ _NEW_AUTHORS_SQL = text(
     """
 )
 _DIRECT_COPY_SQL = (
-    "COPY posts (platform, external_id, source_id, url, author_id, created_at, week_start,"
-    " collected_at, title, text, language, content_hash, parent_id, thread_id, engagement,"
-    " places, addressed_watchlist) FROM STDIN"
+    "COPY posts (platform, external_id, source_id, url, sealed_link, author_id, created_at,"
+    " week_start, collected_at, title, text, language, content_hash, parent_id, thread_id,"
+    " engagement, places, addressed_watchlist) FROM STDIN"
 )
 
 
@@ -592,6 +594,7 @@ def _insert_by_direct_copy(
                         r.external_id,
                         r.source_id,
                         r.url,
+                        r.sealed_link,
                         author_id,
                         created,
                         week,

@@ -328,7 +328,7 @@ def _priority_page(session: Session, rows: Select[Any], offset: int, per_page: i
     The queue's order is priority (lifted by WATCHLIST_LIFT for watchlist hits), highest
     first, then post id. Sorting that key over every flagged post grows with the store;
     instead the watchlist hits and the other posts are each read in priority order (the
-    others from ix_classifications_queue, migration 0008), as many of each as the page
+    others from ix_classifications_queue, migration 0009), as many of each as the page
     can need, and the two short lists are merged in the queue's order: the same page.
     """
     wanted = offset + per_page

@@ -65,7 +65,7 @@ def test_review_sessions_migration_up_and_down(db_url: str) -> None:
 
 
 def test_the_queue_index_is_there_in_queue_order(engine: Engine) -> None:
-    """ix_classifications_queue (migration 0008) is left out of the drift check."""
+    """ix_classifications_queue (migration 0009) is left out of the drift check."""
     from sqlalchemy import text
 
     with engine.connect() as connection:

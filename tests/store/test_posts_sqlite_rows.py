@@ -35,6 +35,7 @@ def records(n: int, start: int = 0) -> list[PostRecord]:
                 zones[i % 3]
             ),
             url=None if i % 5 == 0 else f"https://example.social/{i}",
+            sealed_link=None if i % 5 == 0 else f"gAAAAAsealed{i}",
             author_pseudonym=None if i % 7 == 0 else f"{i % 4:024x}",
             author_handle=f"@u{i % 4}" if i % 2 else None,
             title="a title" if i % 3 == 0 else None,
