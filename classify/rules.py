@@ -189,14 +189,18 @@ class RuleComponent:
         )
         # "fire" is mostly dismissal ("must fire McCabe"): no frame ends on it.
         violent = [w for w in violent if w not in _NOT_FRAME_VERBS]
-        v = {"LOWER": {"IN": violent}}
+        v: dict[str, Any] = {"LOWER": {"IN": violent}}
         # "we are all gonna die" is no intent to harm: first-person intent needs a verb
         # that acts on someone.
-        v_act = {"LOWER": {"IN": [w for w in violent if w not in _SELF_VERBS]}}
+        v_act: dict[str, Any] = {"LOWER": {"IN": [w for w in violent if w not in _SELF_VERBS]}}
         # Phrasal violent verbs ("wipe out", "take out", "gun down", "string up"): a frame
         # may end on the particle as well as on a one-word violent verb.
-        phrasal = [{"LOWER": {"IN": _PHRASAL}}, {"OP": "{0,3}"}, {"LOWER": {"IN": _PARTICLES}}]
-        gap = {"LOWER": {"NOT_IN": _NEGATIONS}, "OP": "{0,3}"}
+        phrasal: list[dict[str, Any]] = [
+            {"LOWER": {"IN": _PHRASAL}},
+            {"OP": "{0,3}"},
+            {"LOWER": {"IN": _PARTICLES}},
+        ]
+        gap: dict[str, Any] = {"LOWER": {"NOT_IN": _NEGATIONS}, "OP": "{0,3}"}
         neg = {"LOWER": {"IN": _NEGATIONS}}
         self.matcher = Matcher(nlp.vocab)
         # A violent verb governed by a negation ("would never hurt", "not going to hurt",
@@ -207,9 +211,9 @@ class RuleComponent:
              [neg, {"LOWER": {"IN": ["one", "body"]}, "OP": "?"}, {"LOWER": {"IN": _OUGHT + _MODAL}},
               {"OP": "{0,3}"}, v]],
         )  # fmt: skip
-        intent = [{"LOWER": {"IN": _FIRST}}, {"LOWER": {"IN": _MODAL}}, gap]
-        call = [{"LOWER": {"IN": _CALLERS}}, {"LOWER": {"IN": _OUGHT}}, gap]
-        wish = [{"LOWER": {"IN": _WISH}}, gap]
+        intent: list[dict[str, Any]] = [{"LOWER": {"IN": _FIRST}}, {"LOWER": {"IN": _MODAL}}, gap]
+        call: list[dict[str, Any]] = [{"LOWER": {"IN": _CALLERS}}, {"LOWER": {"IN": _OUGHT}}, gap]
+        wish: list[dict[str, Any]] = [{"LOWER": {"IN": _WISH}}, gap]
         self.matcher.add("threat_frame_intent", [intent + [v_act], intent + phrasal])
         self.matcher.add("threat_frame_call", [call + [v], call + phrasal])
         self.matcher.add("threat_frame_wish", [wish + [v], wish + phrasal])
