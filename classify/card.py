@@ -446,6 +446,12 @@ LIMITS = """## Known limits
   a bag of n-grams: the threat head's threshold keeps false flags on ordinary Gab posts
   under 1%, but it finds few of them; it does better on the threats the project's
   examples and implicit_hate2021 describe.
+- The structure rules (mentioned vs asserted hate, targeted slurs, threats against groups,
+  public office contacts) are hand-written and English-only; they settle functional cases
+  (scripts/make_probes.py measures them per category) but seldom fire on real feeds, so
+  they move the real-feed figures little. A neutral mention of a group ("how many Black
+  people work in the county") or a slur homonym ("a fag and a coffee") can still be
+  flagged hate by the head.
 - Public hate data is 2016-2021 US Twitter and Gab: slang, new code words and other
   platforms are under-represented.
 - No public corpus covers anti-government narratives, threats against local officials or
