@@ -210,8 +210,9 @@ class Model:
             return prediction
         prediction.watchlist = sorted({hit.name for hit in hits})
         flags = set(prediction.flags)
-        if "threat" in flags and not prediction.threat_targets:
-            kinds = {KIND_TARGET[hit.kind] for hit in hits}
+        if "threat" in flags:
+            # The entry's kind is known, not guessed: it joins whatever the heads said.
+            kinds = {KIND_TARGET[hit.kind] for hit in hits} | set(prediction.threat_targets)
             prediction.threat_targets = [t for t in THREAT_TARGETS if t in kinds]
             # CODEBOOK: a threat against a government target is also anti_government.
             if "anti_government" not in flags:
