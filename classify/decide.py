@@ -4,19 +4,37 @@ Decision rules (all documented in the model card):
 - a label is flagged when its calibrated score reaches the label's threshold;
 - texts with no letters or digits get zero scores and no flags;
 - confidently non-English texts get no flags (scores are kept; see language.py);
-- an explicit threat against a government target is a threat whatever the head's score:
-  a positive threat frame (first-person intent, a call on others, a wish: "I will kill
-  the mayor", "someone should shoot the sheriff"; a negated frame does not count)
-  together with an official, staff, law-enforcement, institution or watchlist cue,
-  and no quoting, reporting, condemning, figurative, counter-speech or question cue.
+- an explicit threat against a government target or a protected group is a threat
+  whatever the head's score: a positive threat frame (first-person intent, a call on
+  others, an imperative, a wish: "I will kill the mayor", "someone should shoot the
+  sheriff", "all Muslims should be shot"; a negated frame does not count) together
+  with an official, staff, law-enforcement, institution, watchlist, identity-group,
+  slur or community-place cue, and no quoting, reporting, condemning, figurative, counter-speech,
+  negation or question cue.
   The feed-calibrated head is cautious on threats (real feeds are full of violent
   words in ordinary talk), and these are the threats the tool exists to catch; its
   score is raised to the threshold so score and flag agree;
+- CODEBOOK convention: a threat against a protected group ("a threat against a mosque
+  is threat and hate") is also ``hate``: when the threat flag comes with an explicit
+  frame aimed at an identity group, a slur or a community place (mosque, synagogue,
+  pride event) and nothing defuses it, ``hate`` is flagged with its score raised to the
+  threshold;
+- a phone number, street address or e-mail address that comes with an office cue
+  (office hours, city hall, a .gov address) and with no private, exposing or
+  threatening cue is an office's public contact, not ``doxxing`` (CODEBOOK excludes it);
 - conversely, a text whose only threat frame is negated ("nobody should hurt her", "I
   would never shoot anyone") is not flagged threat, whatever the head's score;
 - CODEBOOK convention: a threat against a government target (official, staff, law
   enforcement, institution) is also ``anti_government``; its anti_government score is
   raised to the threat score so score and flag agree;
+- a post whose every slur and dehumanising phrase is mentioned, not asserted, is not
+  flagged hate: inside a refusing frame ("I don't think X are vermin", "it is not true
+  that ...") or inside an attributed claim or quote that the post condemns or answers
+  ("anyone who says X are rats should be ashamed"); see scopes.py;
+- conversely, a slur in the plural aimed at its group ("these <slur>s", "<slur>s should
+  go home") or a group said to be vermin ("<group> are parasites"), not in such a frame
+  and with no in-group cue, is hate whatever the head's score (its score is raised to
+  the threshold);
 - sub-labels are given only under their label: targets under ``hate``, narratives under
   ``anti_government``, threat targets under ``threat``. Each comes from its own head;
   when no head is confident the rule hits decide (slur or identity group for targets,
@@ -32,6 +50,7 @@ import numpy as np
 from cohesion.classify.evidence import model_evidence, rule_evidence
 from cohesion.classify.normalize import Normalized
 from cohesion.classify.prediction import LABELS, Prediction
+from cohesion.classify.scopes import asserted_hate, defused_hate
 from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
 
 if TYPE_CHECKING:
@@ -40,6 +59,13 @@ if TYPE_CHECKING:
 # The explicit-threat rule (module docstring): frames, targets, and the cues that undo it.
 EXPLICIT_FRAMES = frozenset({"threat_frame_intent", "threat_frame_call", "threat_frame_wish"})
 GOVERNMENT_CUES = frozenset({"gov_official", "gov_staff", "gov_law", "gov_institution"})
+GROUP_CUE_PREFIXES = ("identity:", "slur:")
+# The public-contact rule: details, and the cues that make them more than an office's.
+CONTACT_DETAILS = frozenset({"dox_phone", "dox_street", "dox_email"})
+NOT_PUBLIC_CUES = frozenset(
+    {"dox_private", "dox_expose", "threat_veiled", "threat_violent", "threat_frame_intent",
+     "threat_frame_call", "threat_frame_wish"}
+)  # fmt: skip
 DEFUSING_CUES = frozenset(
     {"ctx_quote", "ctx_report", "ctx_condemn", "ctx_figurative", "ctx_counter", "ctx_question",
      "ctx_negation", "threat_frame_negated"}
@@ -89,6 +115,19 @@ class Decider:
             scores["threat"] = max(scores["threat"], self.thresholds["threat"])
         elif "threat" in flags and negated_only(cats):
             flags.remove("threat")  # "nobody should hurt the mayor": the frame is refused
+        if "hate" in flags and defused_hate(hits, norm.text):
+            flags.remove("hate")  # "anyone who says X are vermin should be ashamed"
+        elif not non_english and "hate" not in flags and asserted_hate(hits, norm.text):
+            flags.append("hate")  # "too many <slur>s around here", "<group> are vermin"
+            scores["hate"] = max(scores["hate"], self.thresholds["hate"])
+
+        if "threat" in flags and "hate" not in flags and threat_on_group(cats):
+            # CODEBOOK: "a threat against a mosque is threat and hate".
+            flags.append("hate")
+            scores["hate"] = max(scores["hate"], self.thresholds["hate"])
+
+        if "doxxing" in flags and public_contact_only(cats):
+            flags.remove("doxxing")  # "call the clerk's office at 555-0100"
 
         threat_targets: list[str] = []
         if "threat" in flags:
@@ -146,10 +185,34 @@ class Decider:
 
 
 def explicit_threat(categories: set[str], names_watchlist_entry: bool) -> bool:
-    """A positive threat frame aimed at a government target, with nothing that defuses
-    it (see the module docstring)."""
-    aimed = bool(GOVERNMENT_CUES & categories) or names_watchlist_entry
+    """A positive threat frame aimed at a government target or at a protected group
+    (named or by a slur), with nothing that defuses it (see the module docstring)."""
+    aimed = bool(GOVERNMENT_CUES & categories) or names_watchlist_entry or _at_group(categories)
     return bool(EXPLICIT_FRAMES & categories) and aimed and not DEFUSING_CUES & categories
+
+
+def threat_on_group(categories: set[str]) -> bool:
+    """An explicit threat frame aimed at a protected group (named, a slur, or one of its
+    places), with nothing that defuses it: also hate by the codebook's convention."""
+    aimed = _at_group(categories)
+    return bool(EXPLICIT_FRAMES & categories) and aimed and not DEFUSING_CUES & categories
+
+
+def _at_group(categories: set[str]) -> bool:
+    return "community_place" in categories or any(
+        c.startswith(GROUP_CUE_PREFIXES) for c in categories
+    )
+
+
+def public_contact_only(categories: set[str]) -> bool:
+    """Contact details that come with an office cue (office hours, city hall, a .gov
+    address) and nothing private, exposing or threatening: an office's public contact,
+    which the codebook excludes from doxxing."""
+    return (
+        bool(CONTACT_DETAILS & categories)
+        and "dox_office" in categories
+        and not NOT_PUBLIC_CUES & categories
+    )
 
 
 def negated_only(categories: set[str]) -> bool:

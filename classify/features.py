@@ -230,6 +230,7 @@ class Featurizer:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
     scoped: bool = False  # the scoped-word block (models trained before issue #13 lack it)
+    spelling: bool = False  # lexicon spelling variants restored first (classify/spelling.py)
 
     def __post_init__(self) -> None:
         self.word = HashingVectorizer(
@@ -265,6 +266,7 @@ class Featurizer:
             "char_ngrams": list(self.char_ngrams),
             "token_pattern": TOKEN_PATTERN,
             "scoped": self.scoped,
+            "spelling": self.spelling,
             "rule_columns": self.rule_columns,
         }
 

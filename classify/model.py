@@ -28,6 +28,7 @@ from cohesion.classify.language import detect
 from cohesion.classify.normalize import normalize
 from cohesion.classify.prediction import LABELS, Evidence, Prediction
 from cohesion.classify.rules import build_pipeline, categories
+from cohesion.classify.spelling import SpellingFixer
 from cohesion.classify.taxonomy import THREAT_TARGETS
 from cohesion.classify.watchlist import ADDRESS_RE, KIND_TARGET, WatchHit, WatchlistMatcher
 from cohesion.resources import package_path
@@ -112,6 +113,7 @@ class Model:
             word_ngrams=tuple(feat["word_ngrams"]),
             char_ngrams=tuple(feat["char_ngrams"]),
             scoped=bool(feat.get("scoped", False)),
+            spelling=bool(feat.get("spelling", False)),
         )
         if self.featurizer.rule_columns != feat["rule_columns"]:
             raise ModelLoadError("model feature layout does not match this version of classify/")
@@ -120,6 +122,7 @@ class Model:
                                  f"({self.featurizer.n_features}, {len(self.heads)})")  # fmt: skip
         # The watchlist is matched on the original text (classify/watchlist.py), not by
         # the entity ruler, whose lower-cased input would erase its case rules.
+        self.spelling = SpellingFixer(self.lexicons) if self.featurizer.spelling else None
         self.nlp = build_pipeline(self.lexicons, gazetteer, None)
         self.watchlist = WatchlistMatcher(self.nlp, watchlist)
         self.decider = Decider(self)
@@ -136,6 +139,8 @@ class Model:
     def analyse(self, texts: Sequence[str]) -> tuple[list[Any], list[Any], sp.csr_matrix]:
         """Normalise, run the rule pipeline and build features for a batch of windows."""
         norms = [normalize(t[:WINDOW_CHARS]) for t in texts]
+        if self.spelling is not None:
+            norms = [self.spelling(n) for n in norms]
         docs = list(self.nlp.pipe([n.text for n in norms], batch_size=max(1, len(norms))))
         X = self.featurizer.transform([n.text for n in norms], [d._.hits for d in docs])
         return norms, docs, X
@@ -205,8 +210,9 @@ class Model:
             return prediction
         prediction.watchlist = sorted({hit.name for hit in hits})
         flags = set(prediction.flags)
-        if "threat" in flags and not prediction.threat_targets:
-            kinds = {KIND_TARGET[hit.kind] for hit in hits}
+        if "threat" in flags:
+            # The entry's kind is known, not guessed: it joins whatever the heads said.
+            kinds = {KIND_TARGET[hit.kind] for hit in hits} | set(prediction.threat_targets)
             prediction.threat_targets = [t for t in THREAT_TARGETS if t in kinds]
             # CODEBOOK: a threat against a government target is also anti_government.
             if "anti_government" not in flags:

@@ -45,6 +45,13 @@ STREET_RE = re.compile(
 )
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[a-z]{2,}\b")
 _DIGIT = re.compile(r"\d")
+PUBLIC_DOMAIN_RE = re.compile(r"\.(?:gov|mil|us)(?:\.[a-z]{2})?$|\.gov\.")
+IMPERATIVE_RE = re.compile(
+    r"(?:^|[.!?\n]\s*|\b(?:just|so|then|now|and|let's|lets)\s+)"
+    r"((?:(?:kill|shoot|gas|nuke|exterminate|lynch|behead|stab|slaughter|euthanize|string up)"
+    r"\s+(?:them|him|her|em|'em|all|every|each|the|those|these|any)"
+    r"|(?:hang|bomb|round up|line up|wipe out)\s+(?:them|him|her|em|'em|all|every|those|these))\b)"
+)
 CONDITIONAL_RE = re.compile(
     r"\b(?:if|when|unless)\b[^.!?\n]{0,60}?\b(?:we|i|people|someone|somebody)\s*"
     r"(?:will|'ll|ll|are|'re|gonna|gon na|might|may)\b|\bor else\b"
@@ -76,6 +83,11 @@ _WISH = ["should", "deserves", "deserve", "ought", "hope", "hoping", "wish", "pr
          "needs", "need", "must"]  # fmt: skip
 _NEGATIONS = ["not", "never", "n't", "no", "nobody", "none", "nothing", "neither", "nor", "dont",
               "wont", "cannot", "without", "against", "stop"]  # fmt: skip
+_PHRASAL = ["wipe", "take", "blow", "string", "gun", "mow", "shoot", "burn", "line", "round",
+            "wiped", "took", "blew", "strung", "gunned", "mowed", "burned", "lined", "rounded"]  # fmt: skip
+_PARTICLES = ["out", "up", "down"]
+_NOT_FRAME_VERBS = frozenset({"fire"})
+_SELF_VERBS = frozenset({"die", "dies", "dead", "death"})
 _OBJECTS = [
     "him",
     "her",
@@ -170,10 +182,25 @@ class RuleComponent:
                 "burn",
                 "blow",
                 "torch",
+                "gas",
+                "nuke",
+                "wipe",
             }
         )
-        v = {"LOWER": {"IN": violent}}
-        gap = {"LOWER": {"NOT_IN": _NEGATIONS}, "OP": "{0,3}"}
+        # "fire" is mostly dismissal ("must fire McCabe"): no frame ends on it.
+        violent = [w for w in violent if w not in _NOT_FRAME_VERBS]
+        v: dict[str, Any] = {"LOWER": {"IN": violent}}
+        # "we are all gonna die" is no intent to harm: first-person intent needs a verb
+        # that acts on someone.
+        v_act: dict[str, Any] = {"LOWER": {"IN": [w for w in violent if w not in _SELF_VERBS]}}
+        # Phrasal violent verbs ("wipe out", "take out", "gun down", "string up"): a frame
+        # may end on the particle as well as on a one-word violent verb.
+        phrasal: list[dict[str, Any]] = [
+            {"LOWER": {"IN": _PHRASAL}},
+            {"OP": "{0,3}"},
+            {"LOWER": {"IN": _PARTICLES}},
+        ]
+        gap: dict[str, Any] = {"LOWER": {"NOT_IN": _NEGATIONS}, "OP": "{0,3}"}
         neg = {"LOWER": {"IN": _NEGATIONS}}
         self.matcher = Matcher(nlp.vocab)
         # A violent verb governed by a negation ("would never hurt", "not going to hurt",
@@ -184,15 +211,12 @@ class RuleComponent:
              [neg, {"LOWER": {"IN": ["one", "body"]}, "OP": "?"}, {"LOWER": {"IN": _OUGHT + _MODAL}},
               {"OP": "{0,3}"}, v]],
         )  # fmt: skip
-        self.matcher.add(
-            "threat_frame_intent",
-            [[{"LOWER": {"IN": _FIRST}}, {"LOWER": {"IN": _MODAL}}, gap, v]],
-        )
-        self.matcher.add(
-            "threat_frame_call",
-            [[{"LOWER": {"IN": _CALLERS}}, {"LOWER": {"IN": _OUGHT}}, gap, v]],
-        )
-        self.matcher.add("threat_frame_wish", [[{"LOWER": {"IN": _WISH}}, gap, v]])
+        intent: list[dict[str, Any]] = [{"LOWER": {"IN": _FIRST}}, {"LOWER": {"IN": _MODAL}}, gap]
+        call: list[dict[str, Any]] = [{"LOWER": {"IN": _CALLERS}}, {"LOWER": {"IN": _OUGHT}}, gap]
+        wish: list[dict[str, Any]] = [{"LOWER": {"IN": _WISH}}, gap]
+        self.matcher.add("threat_frame_intent", [intent + [v_act], intent + phrasal])
+        self.matcher.add("threat_frame_call", [call + [v], call + phrasal])
+        self.matcher.add("threat_frame_wish", [wish + [v], wish + phrasal])
         self.matcher.add("threat_frame_object", [[v, {"OP": "{0,2}"}, {"LOWER": {"IN": _OBJECTS}}]])
         self.masked = _masked_patterns(lexicons)
         self.use_entities = False  # set by build_pipeline when an EntityRuler runs first
@@ -222,6 +246,9 @@ class RuleComponent:
                     continue
                 span = doc[start:end]
                 hits.append(Hit(category, span.start_char, span.end_char))
+            # An imperative at the start of a sentence ("Hang them all", "Nuke the city")
+            # calls on the reader: the same frame as "someone should".
+            hits += [Hit("threat_frame_call", *m.span(1)) for m in IMPERATIVE_RE.finditer(text)]
         hits += [Hit("threat_conditional", *m.span()) for m in CONDITIONAL_RE.finditer(text)]
         if "*" in text:
             for token in doc:
@@ -235,7 +262,11 @@ class RuleComponent:
             hits += [Hit("dox_street", *m.span()) for m in STREET_RE.finditer(text)]
             hits += [Hit("dox_time", *m.span()) for m in TIME_RE.finditer(text)]
         if "@" in text:
-            hits += [Hit("dox_email", *m.span()) for m in EMAIL_RE.finditer(text)]
+            for m in EMAIL_RE.finditer(text):
+                hits.append(Hit("dox_email", *m.span()))
+                # A public body's address (.gov, .us) is a public office contact.
+                if PUBLIC_DOMAIN_RE.search(m.group()):
+                    hits.append(Hit("dox_office", *m.span()))
         for ent in doc.ents if self.use_entities else ():
             if ent.label_ == "PLACE":
                 hits.append(Hit("place", ent.start_char, ent.end_char))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import logging
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from cohesion.classify.model import Model, make_config
 from cohesion.classify.normalize import normalize
 from cohesion.classify.prediction import LABELS
 from cohesion.classify.rules import build_pipeline, categories, default_lexicons
+from cohesion.classify.spelling import SpellingFixer
 from cohesion.classify.taxonomy import NARRATIVES, TARGETS, THREAT_TARGETS
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve
@@ -61,7 +63,13 @@ MIN_POSITIVES = 5
 # that, the dev F1 optimum. Dev splits hold 10-30% positives, a locality's feed far fewer,
 # so an F1 optimum below 0.5 on dev floods the review queue in production.
 MIN_FLAG_PROBABILITY = 0.5
-FAMILIES = ("lr", "nblr", "ensemble")
+FAMILIES = ("lr", "nblr", "ensemble", "self")
+# Self-training: posts in the training split that do not annotate a label (davidson2017
+# for threat; every public post for anti_government and doxxing) get the lr head's
+# confident guesses as labels, and the head is refitted with them at a lower weight.
+SELF_POOL = 30_000  # unlabelled rows scored (a stable sample; bounds the cost)
+SELF_CONFIDENCE = 0.95  # pseudo-label only where the lr head's probability is this sure
+SELF_WEIGHT = 0.5
 # Labels a real feed annotates (gab_hate2022): calibrated and thresholded on its slice.
 FEED_LABELS = ("hate", "threat")
 # Precision each label's flags should reach on held-out rows (config:
@@ -152,11 +160,15 @@ def best_threshold(p: np.ndarray, y: np.ndarray, low: float = 0.1, high: float =
     return float(near[len(near) // 2])
 
 
-def featurize(examples: Sequence[Example], featurizer: Featurizer, nlp: Any) -> sp.csr_matrix:
+def featurize(
+    examples: Sequence[Example], featurizer: Featurizer, nlp: Any,
+    spelling: SpellingFixer | None = None,
+) -> sp.csr_matrix:  # fmt: skip
     """Features of each example's first window (training posts are short; see model.py)."""
     from cohesion.classify.model import WINDOW_CHARS
 
-    texts = [normalize(ex.text[:WINDOW_CHARS]).text for ex in examples]
+    norms = [normalize(ex.text[:WINDOW_CHARS]) for ex in examples]
+    texts = [(spelling(n) if spelling is not None else n).text for n in norms]
     hits = [doc._.hits for doc in nlp.pipe(texts, batch_size=512)]
     return featurizer.transform(texts, hits)
 
@@ -166,6 +178,8 @@ FAMILY_NOTE = {
     "nblr": "NB-LR: features scaled by naive-Bayes log-count ratios, then LogisticRegression "
     "(Wang and Manning's NB-SVM with a logistic loss)",
     "ensemble": "mean of the lr and nblr scores, each scaled to unit spread on the selection rows",
+    "self": "self-training: the lr head refitted with its confident guesses on the training "
+    "posts that do not annotate the label (pseudo-labelled at weight 0.5)",
 }
 
 
@@ -270,12 +284,12 @@ class Candidate:
 
 def _candidates(
     X: sp.csr_matrix, train: HeadData, weights: np.ndarray, featurizer: Featurizer,
-    keep: int, Cs: Sequence[float], families: Sequence[str],
+    keep: int, Cs: Sequence[float], families: Sequence[str], pool: np.ndarray | None = None,
 ) -> list[Candidate]:  # fmt: skip
     """One linear head per model family (every family stays linear in the features)."""
     Xtr = X[train.rows]
     out: list[Candidate] = []
-    if "lr" in families or "ensemble" in families:
+    if {"lr", "ensemble", "self"} & set(families):
         for C in Cs:
             clf = _fit(Xtr, train.y, weights, C)
             out.append(Candidate("lr", _trim(clf.coef_[0], keep, featurizer.rule_offset),
@@ -287,7 +301,31 @@ def _candidates(
             coef = clf.coef_[0].astype(np.float32) * r
             out.append(Candidate("nblr", _trim(coef, keep, featurizer.rule_offset),
                                  float(clf.intercept_[0]), C))  # fmt: skip
+    if "self" in families and pool is not None and len(pool):
+        base = next(c for c in out if c.family == "lr")
+        z = np.asarray(X[pool] @ base.coef).ravel() + base.intercept
+        sure = np.abs(z) >= np.log(SELF_CONFIDENCE / (1 - SELF_CONFIDENCE))
+        if sure.any():
+            rows = np.r_[train.rows, pool[sure]]
+            y = np.r_[train.y, (z[sure] > 0).astype(np.int64)]
+            w = np.r_[weights, np.full(int(sure.sum()), SELF_WEIGHT)]
+            clf = _fit(X[rows], y, w, base.C)
+            out.append(Candidate("self", _trim(clf.coef_[0], keep, featurizer.rule_offset),
+                                 float(clf.intercept_[0]), base.C))  # fmt: skip
     return out
+
+
+def _unlabelled_pool(head: str, examples: Sequence[Example]) -> np.ndarray:
+    """Training-split posts that do not annotate `head` (a stable sample of SELF_POOL)."""
+    rows = [i for i, ex in enumerate(examples)
+            if ex.split == "train" and ex.labels.get(head) is None]  # fmt: skip
+    if len(rows) > SELF_POOL:
+        rows = sorted(rows, key=lambda i: _stable_key(examples[i].id))[:SELF_POOL]
+    return np.asarray(sorted(rows), dtype=np.int64)
+
+
+def _stable_key(text: str) -> str:
+    return hashlib.sha256(f"self:{text}".encode()).hexdigest()
 
 
 def _ensemble(best: dict[str, Candidate], X_sel: sp.csr_matrix) -> Candidate:
@@ -369,7 +407,8 @@ def _fit_label(
     sel_rows = np.r_[dev.rows, calib.rows]
     sel_y = np.r_[dev.y, calib.y]
     X_sel = X[sel_rows]
-    cands = _candidates(X, train, wtr, featurizer, KEEP_LABEL, LABEL_C, families)
+    pool = _unlabelled_pool(head, examples) if "self" in families else None
+    cands = _candidates(X, train, wtr, featurizer, KEEP_LABEL, LABEL_C, families, pool)
     for cand in cands:
         z = np.asarray(X_sel @ cand.coef).ravel() + cand.intercept
         cand.selection_ap = _source_ap(z, sel_y, sources[sel_rows])
@@ -474,8 +513,8 @@ def train(
         + (" + reviews" if extra_examples is not None else ""))  # fmt: skip
     lexicons = default_lexicons()
     nlp = build_pipeline(lexicons)
-    featurizer = Featurizer(categories=categories(lexicons), scoped=True)
-    X = featurize(examples, featurizer, nlp)
+    featurizer = Featurizer(categories=categories(lexicons), scoped=True, spelling=True)
+    X = featurize(examples, featurizer, nlp, SpellingFixer(lexicons))
     say(f"features: {X.shape[1]} columns, {X.nnz} non-zeros")
     W, intercepts, head_info, thresholds = fit_heads(
         examples, X, featurizer, say, target_precision, families

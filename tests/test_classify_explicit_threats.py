@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from cohesion import classify
-from cohesion.classify.decide import explicit_threat
+from cohesion.classify.decide import explicit_threat, public_contact_only
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +58,17 @@ def test_the_rule_needs_a_frame_a_target_and_nothing_that_defuses_it() -> None:
     assert not explicit_threat({target, "threat_violent"}, names_watchlist_entry=False)
     for cue in ("ctx_quote", "ctx_report", "ctx_condemn", "ctx_figurative", "threat_frame_negated"):
         assert not explicit_threat({frame, target, cue}, names_watchlist_entry=False)
+
+
+@pytest.mark.parametrize(
+    ("categories", "public"),
+    [
+        ({"dox_phone", "dox_office"}, True),  # "call the clerk's office at 555-0100"
+        ({"dox_email", "dox_office", "gov_official"}, True),  # a .gov address
+        ({"dox_street", "dox_office", "dox_private"}, False),  # "his home is at ..."
+        ({"dox_phone", "dox_office", "threat_veiled"}, False),  # "... we know where"
+        ({"dox_street"}, False),  # no office cue
+    ],
+)
+def test_public_office_contact(categories: set[str], public: bool) -> None:
+    assert public_contact_only(categories) is public

@@ -1,0 +1,106 @@
+"""Mentioned, not asserted (classify/scopes.py): a slur or dehumanising phrase inside a
+refusing frame, or inside an attributed claim or quote the post condemns, is defused;
+the same words asserted are not."""
+
+from __future__ import annotations
+
+import pytest
+from cohesion.classify.normalize import normalize
+from cohesion.classify.rules import build_pipeline
+from cohesion.classify.scopes import defused_hate, dehumanising_claim, targeted_slur
+
+
+@pytest.fixture(scope="module")
+def nlp():  # type: ignore[no-untyped-def]
+    return build_pipeline()
+
+
+def _defused(nlp, text: str) -> bool:  # type: ignore[no-untyped-def]
+    norm = normalize(text).text
+    return defused_hate(nlp(norm)._.hits, norm)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't think refugees are animals at all.",
+        "It is simply not true that immigrants are vermin.",
+        "No one should ever call Jews a plague.",
+        "Anyone who says Muslims are rats should be ashamed of themselves.",
+        'Someone wrote "gays are a disease" on the fence. Disgusting.',
+        "If you think Jews are savages, you are the problem.",
+    ],
+)
+def test_mentioned_claims_are_defused(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert _defused(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refugees are animals and should go back.",
+        "I think Muslims are rats.",
+        "Don't call them refugees, they are invaders.",
+        'As he said, "Jews are vermin", and he was right.',
+        "Anyone who says it is fine, immigrants are parasites.",
+        "The weather is lovely today.",  # nothing to defuse
+    ],
+)
+def test_asserted_claims_are_not(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert not _defused(nlp, text)
+
+
+def _aimed(nlp, text: str) -> bool:  # type: ignore[no-untyped-def]
+    norm = normalize(text).text
+    return targeted_slur(nlp(norm)._.hits, norm)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Too many kikes in this town.", "These trannies ruin everything.",
+     "wetbacks should go home", "Get these muzzies out of here"],
+)  # fmt: skip
+def test_slurs_aimed_at_the_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert _aimed(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He called them kikes, and that is disgusting.",  # named to condemn it
+        'Someone shouted "these kikes" at the rabbi. Shameful.',  # quoted, condemned
+        "As a gay man I say no fags allowed is a joke we tell each other.",  # in-group
+        "The river broke through the dyke.",  # singular, not aimed at anyone
+        "Jews are our neighbors.",  # no slur
+    ],
+)
+def test_slurs_mentioned_or_not_aimed(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert not _aimed(nlp, text)
+
+
+def _claimed(nlp, text: str) -> bool:  # type: ignore[no-untyped-def]
+    norm = normalize(text).text
+    return dehumanising_claim(nlp(norm)._.hits, norm)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Muslims are parasites.", "Honestly immigrants are nothing but vermin",
+     "The Jews control the bank and they are parasites on this town.",
+     "black people are animals"],
+)  # fmt: skip
+def test_dehumanising_claims_about_a_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert _claimed(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It is not true that Muslims are parasites.",  # refused
+        "Anyone who says immigrants are vermin should be ashamed.",  # attributed, condemned
+        "Rats are animals too, and the mosque feeds the strays.",  # no group is the subject
+        "They are animals, honestly, my cats.",  # no group named
+    ],
+)
+def test_refused_or_not_about_a_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert not _claimed(nlp, text)
