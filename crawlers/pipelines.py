@@ -170,8 +170,7 @@ class PseudonymPipeline(_Pipeline):
             item.reply_to_handle = None
         if item.author_handle and context.pseudonymiser is not None:
             item.author_pseudonym = context.pseudonymiser(item.platform, item.author_handle)
-        keep = bool(context.settings and context.settings.privacy.keep_raw_handles)
-        if not keep:
+        if not context.keep_raw_handles:
             item.author_handle = None
         return item
 
@@ -191,8 +190,9 @@ class StorePipeline(_Pipeline):
     def open_spider(self) -> None:
         context = self.spider.context
         if context.pseudonymiser is not None:
-            keep = bool(context.settings and context.settings.privacy.keep_raw_handles)
-            self.privacy = context.pseudonymiser.post_privacy(keep_raw_links=keep)
+            self.privacy = context.pseudonymiser.post_privacy(
+                keep_raw_links=context.keep_raw_handles
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:

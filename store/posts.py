@@ -293,12 +293,57 @@ def _sqlite_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without +00:00
 
 
-_POST_COLUMNS = (
-    "platform, external_id, source_id, url, sealed_link, author_id, created_at, week_start,"
-    " collected_at, title, text, language, content_hash, parent_id, thread_id, engagement,"
-    " places, addressed_watchlist"
+# The columns every insert path writes, in the order of `_post_row`: the SQLite rows
+# path, PostgreSQL's direct COPY and the staging table's INSERT ... SELECT name them so.
+_POST_COLUMN_NAMES = (
+    "platform",
+    "external_id",
+    "source_id",
+    "url",
+    "sealed_link",
+    "author_id",
+    "created_at",
+    "week_start",
+    "collected_at",
+    "title",
+    "text",
+    "language",
+    "content_hash",
+    "parent_id",
+    "thread_id",
+    "engagement",
+    "places",
+    "addressed_watchlist",
 )
-_POST_COLUMN_COUNT = 18
+_POST_COLUMNS = ", ".join(_POST_COLUMN_NAMES)
+
+
+def _post_row(
+    r: PostRecord, author_id: int | None, created: Any, week: Any, collected: Any
+) -> tuple[Any, ...]:
+    """A post's values in `_POST_COLUMN_NAMES` order; the times come formatted for the
+    path (SQLite's stored text, or datetimes for COPY). JSON is dumped as SQLAlchemy
+    binds it (None is JSON null, not SQL NULL)."""
+    return (
+        r.platform,
+        r.external_id,
+        r.source_id,
+        r.url,
+        r.sealed_link,
+        author_id,
+        created,
+        week,
+        collected,
+        r.title,
+        r.text,
+        r.language,
+        content_hash(r.text),
+        r.parent_id,
+        r.thread_id,
+        json.dumps(r.engagement),
+        json.dumps(r.places),
+        r.addressed_watchlist,
+    )
 
 
 def _sqlite_author_ids(
@@ -355,7 +400,7 @@ SQLITE_ROWS_PER_STATEMENT = 1000
 
 @lru_cache(maxsize=8)
 def _sqlite_insert_posts(rows: int) -> str:
-    values = ", ".join(["(" + ", ".join("?" * _POST_COLUMN_COUNT) + ")"] * rows)
+    values = ", ".join(["(" + ", ".join("?" * len(_POST_COLUMN_NAMES)) + ")"] * rows)
     return (
         f"INSERT INTO posts ({_POST_COLUMNS}) VALUES {values}"
         " ON CONFLICT (platform, external_id) DO NOTHING"
@@ -383,25 +428,12 @@ def _insert_by_sqlite_rows(
         chunk = records[start : start + SQLITE_ROWS_PER_STATEMENT]
         values: list[Any] = []
         for r in chunk:
-            values += (
-                r.platform,
-                r.external_id,
-                r.source_id,
-                r.url,
-                r.sealed_link,
+            values += _post_row(
+                r,
                 authors.get((r.platform, r.author_pseudonym)) if r.author_pseudonym else None,
                 _sqlite_time(r.created_at),
                 week_start(r.created_at, tz).isoformat(),
                 collected,
-                r.title,
-                r.text,
-                r.language,
-                content_hash(r.text),
-                r.parent_id,
-                r.thread_id,
-                json.dumps(r.engagement),
-                json.dumps(r.places),
-                r.addressed_watchlist,
             )
         returned = connection.exec_driver_sql(_sqlite_insert_posts(len(chunk)), tuple(values))
         inserted.extend(
@@ -468,9 +500,7 @@ _STAGE_AUTHORS_SQL = text(
 # plan is the same whatever the size of authors and of the (never analysed) stage.
 _STAGE_POSTS_SQL = text(
     f"""
-    INSERT INTO posts (platform, external_id, source_id, url, sealed_link, author_id,
-        created_at, week_start, collected_at, title, text, language, content_hash, parent_id,
-        thread_id, engagement, places, addressed_watchlist)
+    INSERT INTO posts ({_POST_COLUMNS})
     SELECT s.platform, s.external_id, s.source_id, s.url, s.sealed_link,
         (SELECT a.id FROM authors AS a
          WHERE a.platform = s.platform AND a.pseudonym = s.author_pseudonym),
@@ -508,11 +538,7 @@ _NEW_AUTHORS_SQL = text(
     ON CONFLICT (platform, pseudonym) DO NOTHING
     """
 )
-_DIRECT_COPY_SQL = (
-    "COPY posts (platform, external_id, source_id, url, sealed_link, author_id, created_at,"
-    " week_start, collected_at, title, text, language, content_hash, parent_id, thread_id,"
-    " engagement, places, addressed_watchlist) FROM STDIN"
-)
+_DIRECT_COPY_SQL = f"COPY posts ({_POST_COLUMNS}) FROM STDIN"
 
 
 def _pg_author_ids(session: Session, records: Sequence[PostRecord]) -> dict[tuple[str, str], int]:
@@ -588,29 +614,7 @@ def _insert_by_direct_copy(
                 )
                 created = r.created_at.astimezone(UTC)
                 week = week_start(r.created_at, tz)
-                copy.write_row(
-                    (
-                        r.platform,
-                        r.external_id,
-                        r.source_id,
-                        r.url,
-                        r.sealed_link,
-                        author_id,
-                        created,
-                        week,
-                        now,
-                        r.title,
-                        r.text,
-                        r.language,
-                        content_hash(r.text),
-                        r.parent_id,
-                        r.thread_id,
-                        # As SQLAlchemy binds JSON (None is JSON null, not SQL NULL).
-                        json.dumps(r.engagement),
-                        json.dumps(r.places),
-                        r.addressed_watchlist,
-                    )
-                )
+                copy.write_row(_post_row(r, author_id, created, week, now))
                 inserted.append((author_id, week, created))
     except psycopg.errors.UniqueViolation:  # stored meanwhile by another transaction
         savepoint.rollback()

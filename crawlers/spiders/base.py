@@ -162,6 +162,11 @@ class CrawlContext:
     status: str | None = None
     on_close: Callable[[], None] | None = None
 
+    @property
+    def keep_raw_handles(self) -> bool:
+        """[privacy] keep_raw_handles: raw handles and clear links are stored too."""
+        return bool(self.settings and self.settings.privacy.keep_raw_handles)
+
 
 class CohesionSpider(scrapy.Spider):
     """A spider for one configured source; see the module docstring."""
