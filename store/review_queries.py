@@ -172,6 +172,24 @@ def watchlist_hit() -> ColumnElement[bool]:
     return and_(or_(Classification.flag_threat, Classification.flag_doxxing), named)
 
 
+def _classification_filters(stmt: Select[Any], filters: QueueFilters) -> Select[Any]:
+    """The filters a classification answers by itself: label, target, narrative, watchlist."""
+    if filters.label:
+        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
+    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
+        if value:
+            stmt = stmt.where(
+                exists().where(
+                    ClassificationTag.classification_id == Classification.id,
+                    ClassificationTag.kind == kind,
+                    ClassificationTag.value == value,
+                )
+            )
+    if filters.watchlist:
+        stmt = stmt.where(watchlist_hit())
+    return stmt
+
+
 def _queue_select(
     model: ModelVersion, queue: str, filters: QueueFilters, margin: float
 ) -> tuple[Select[Any], ColumnElement[Any], bool]:
@@ -209,19 +227,7 @@ def _queue_select(
         stmt = stmt.where(last.decision.in_(["confirm", "reject", "correct"]))
     elif status == "escalated":
         stmt = stmt.where(last.decision == "escalate")
-    if filters.label:
-        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
-    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
-        if value:
-            stmt = stmt.where(
-                exists().where(
-                    ClassificationTag.classification_id == Classification.id,
-                    ClassificationTag.kind == kind,
-                    ClassificationTag.value == value,
-                )
-            )
-    if filters.watchlist:
-        stmt = stmt.where(watchlist_hit())
+    stmt = _classification_filters(stmt, filters)
     if filters.source:
         stmt = stmt.where(Source.name == filters.source)
     if filters.week:
@@ -306,19 +312,7 @@ def _unreviewed_flagged(model: ModelVersion, filters: QueueFilters) -> Select[An
         Classification.flagged,
         ~exists().where(Review.post_id == Classification.post_id),
     )
-    if filters.label:
-        stmt = stmt.where(getattr(Classification, f"flag_{filters.label}"))
-    for kind, value in (("target", filters.target), ("narrative", filters.narrative)):
-        if value:
-            stmt = stmt.where(
-                exists().where(
-                    ClassificationTag.classification_id == Classification.id,
-                    ClassificationTag.kind == kind,
-                    ClassificationTag.value == value,
-                )
-            )
-    if filters.watchlist:
-        stmt = stmt.where(watchlist_hit())
+    stmt = _classification_filters(stmt, filters)
     return stmt
 
 
