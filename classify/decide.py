@@ -9,8 +9,15 @@ Decision rules (all documented in the model card):
   others, an imperative, a wish: "I will kill the mayor", "someone should shoot the
   sheriff", "all Muslims should be shot"; a negated frame does not count) together
   with an official, staff, law-enforcement, institution, watchlist, identity-group,
-  slur or community-place cue, and no quoting, reporting, condemning, figurative, counter-speech,
-  negation or question cue.
+  slur or community-place cue, and no quoting, reporting, figurative or refused-frame
+  cue in the post, nor a condemning, counter-speech, negation or question cue in the
+  frame's own sentence ("I will shoot the mayor. The council is a disgrace" is a threat).
+  "Death to X" is such a frame, and so is running someone over;
+- a call for violence at anyone is a threat too: a positive frame whose violent word
+  is a killing word (kill, shoot, hang, lynch, gas, exterminate...: "those traitors must
+  hang", "kill them all", "X need to be shot on sight"), with nothing in the post that
+  defuses it, and not a report in the perfect ("people have been murdered"), a vaccine
+  shot, company ("hang out with") or harm to oneself ("kill myself");
   The feed-calibrated head is cautious on threats (real feeds are full of violent
   words in ordinary talk), and these are the threats the tool exists to catch; its
   score is raised to the threshold so score and flag agree;
@@ -22,6 +29,10 @@ Decision rules (all documented in the model card):
 - a phone number, street address or e-mail address that comes with an office cue
   (office hours, city hall, a .gov address) and with no private, exposing or
   threatening cue is an office's public contact, not ``doxxing`` (CODEBOOK excludes it);
+- a text whose every violent word is used harmlessly ("hang out with", "hang in there",
+  "I could kill myself for forgetting", "the flu shot", a weak verb such as "destroy"
+  beside legitimate action: "destroy them at the ballot box"), with no weapon or veiled
+  cue, is not flagged threat, whatever the head's score;
 - conversely, a text whose only threat frame is negated ("nobody should hurt her", "I
   would never shoot anyone") is not flagged threat, whatever the head's score;
 - CODEBOOK convention: a threat against a government target (official, staff, law
@@ -43,6 +54,9 @@ Decision rules (all documented in the model card):
 
 from __future__ import annotations
 
+import bisect
+import re
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +64,7 @@ import numpy as np
 from cohesion.classify.evidence import model_evidence, rule_evidence
 from cohesion.classify.normalize import Normalized
 from cohesion.classify.prediction import LABELS, Prediction
+from cohesion.classify.rules import Hit
 from cohesion.classify.scopes import asserted_hate, defused_hate
 from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
 
@@ -70,6 +85,32 @@ DEFUSING_CUES = frozenset(
     {"ctx_quote", "ctx_report", "ctx_condemn", "ctx_figurative", "ctx_counter", "ctx_question",
      "ctx_negation", "threat_frame_negated"}
 )  # fmt: skip
+# Cues that defuse a frame only in its own sentence: "I will shoot the mayor. The council
+# is a disgrace, no more taxes" is a threat whatever the next sentence condemns or
+# denies. Quoting, reporting and a refused frame colour the whole post.
+SENTENCE_DEFUSERS = frozenset({"ctx_condemn", "ctx_counter", "ctx_question", "ctx_negation"})
+# The call-for-violence rule: a frame whose violent word is a killing word calls for
+# violence at anyone ("those traitors must hang", "kill them all", "X need to be shot on
+# sight"), aimed at an office or a group or not. Weaker verbs ("destroy", "beat",
+# "fight") stay with the model: "we must destroy them in November".
+KILLING_WORD = re.compile(
+    r"\b(?:kill|kills|killed|killing|murder|murdered|shoot|shot|hang|hanged|hung|lynch|"
+    r"lynched|stab|stabbed|behead|beheaded|execute|executed|bomb|gas|nuke|nuked|exterminate|"
+    r"exterminated|slaughter|slaughtered|impale|impaled|euthanize|euthanized|euthanise|"
+    r"euthanised|strangle|strangled|massacre|assassinate|assassinated|string up|strung up|"
+    r"gun down|gunned down)\b"
+)
+# Not a call: a report in the perfect ("people have been murdered"), a vaccine or a photo
+# ("take the shot"), company ("hang out with"), or harm to oneself ("kill myself").
+NOT_A_CALL = re.compile(
+    r"\bbeen\b|\b(?:have|has|had|'ve)\s+(?!to\b)|\b(?:the|a|my|your|flu|booster)\s+shot\b"
+)
+WEAK_VIOLENCE = frozenset({"destroy", "beat", "crush", "fight", "eliminate", "violence"})
+NOT_A_VICTIM = re.compile(r"^\W*(?:myself|ourselves|me|us)\b")
+COMPANY = re.compile(r"(?:hang|hangs|hanging|hung)\W*$")
+IN_COMPANY = re.compile(r"^\W*(?:out|with|around|in there)\b")
+
+SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n+")
 
 # Rule fallback for threat targets: hit category -> target kind.
 THREAT_TARGET_CUES = (
@@ -108,20 +149,25 @@ class Decider:
                               places=places, watchlist=watch)  # fmt: skip
         hits = doc._.hits or []
         cats = {h.category for h in hits}
+        threat_cats = threat_categories(hits, norm.text)
         scores = {label: float(probs[self.index[label]]) for label in LABELS}
         flags = [] if non_english else [k for k in LABELS if scores[k] >= self.thresholds[k]]
-        if not non_english and "threat" not in flags and explicit_threat(cats, bool(watch)):
+        if (not non_english and "threat" not in flags
+                and (explicit_threat(threat_cats, bool(watch))
+                     or called_violence(hits, norm.text, threat_cats))):  # fmt: skip
             flags.append("threat")
             scores["threat"] = max(scores["threat"], self.thresholds["threat"])
         elif "threat" in flags and negated_only(cats):
             flags.remove("threat")  # "nobody should hurt the mayor": the frame is refused
+        elif "threat" in flags and harmless_violence(hits, norm.text, cats):
+            flags.remove("threat")  # "we should hang out with the new neighbors"
         if "hate" in flags and defused_hate(hits, norm.text):
             flags.remove("hate")  # "anyone who says X are vermin should be ashamed"
         elif not non_english and "hate" not in flags and asserted_hate(hits, norm.text):
             flags.append("hate")  # "too many <slur>s around here", "<group> are vermin"
             scores["hate"] = max(scores["hate"], self.thresholds["hate"])
 
-        if "threat" in flags and "hate" not in flags and threat_on_group(cats):
+        if "threat" in flags and "hate" not in flags and threat_on_group(threat_cats):
             # CODEBOOK: "a threat against a mosque is threat and hate".
             flags.append("hate")
             scores["hate"] = max(scores["hate"], self.thresholds["hate"])
@@ -182,6 +228,67 @@ class Decider:
             places=places,
             watchlist=watch,
         )
+
+
+def threat_categories(hits: Sequence[Hit], text: str) -> set[str]:
+    """The hit categories the explicit-threat rule reads: a sentence-level defusing cue
+    (SENTENCE_DEFUSERS) counts only when it shares a sentence with a threat frame."""
+    frames = [h for h in hits if h.category in EXPLICIT_FRAMES]
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+
+    def sentence(offset: int) -> int:
+        return bisect.bisect_right(ends, offset)
+
+    framed = {sentence(h.start) for h in frames}
+    return {
+        h.category for h in hits
+        if h.category not in SENTENCE_DEFUSERS or sentence(h.start) in framed
+    }  # fmt: skip
+
+
+def called_violence(hits: Sequence[Hit], text: str, categories: set[str]) -> bool:
+    """A stated intent, call or wish to kill (KILLING_WORD) that nothing defuses, whoever
+    it is aimed at: the codebook's threat covers any person or group."""
+    if DEFUSING_CUES & categories:
+        return False
+    for hit in hits:
+        if hit.category not in EXPLICIT_FRAMES:
+            continue
+        frame = text[hit.start : hit.end]
+        if KILLING_WORD.search(frame) and not NOT_A_CALL.search(frame):
+            if not _harmless_object(frame, text[hit.end : hit.end + 16]):
+                return True
+    return False
+
+
+def _harmless_object(verb_part: str, after: str) -> bool:
+    """Violence at oneself ("kill myself") or company, not violence ("hang out with")."""
+    return bool(
+        NOT_A_VICTIM.match(after) or (COMPANY.search(verb_part) and IN_COMPANY.match(after))
+    )
+
+
+def harmless_violence(hits: Sequence[Hit], text: str, categories: set[str]) -> bool:
+    """Every violent word of the post is used harmlessly: company or oneself ("hang out
+    with", "hang in there", "could kill myself"), a vaccine or a photo ("the flu shot"),
+    or a weak verb beside legitimate action ("destroy them at the ballot box"). A weapon
+    or a veiled cue keeps the post with the model."""
+    violent = [h for h in hits if h.category == "threat_violent"]
+    # A veiled cue built on the violent word itself ("should hang") is judged with it.
+    veiled = [h for h in hits if h.category == "threat_veiled"
+              and not any(h.start <= v.start and v.end <= h.end for v in violent)]  # fmt: skip
+    if not violent or veiled or "threat_weapon" in categories:
+        return False
+    for hit in violent:
+        word = text[hit.start : hit.end]
+        if _harmless_object(word, text[hit.end : hit.end + 16]):
+            continue
+        if NOT_A_CALL.search(text[max(0, hit.start - 12) : hit.end]) and word == "shot":
+            continue
+        if word in WEAK_VIOLENCE and "ctx_legit" in categories:
+            continue
+        return False
+    return True
 
 
 def explicit_threat(categories: set[str], names_watchlist_entry: bool) -> bool:

@@ -83,9 +83,11 @@ _WISH = ["should", "deserves", "deserve", "ought", "hope", "hoping", "wish", "pr
          "needs", "need", "must"]  # fmt: skip
 _NEGATIONS = ["not", "never", "n't", "no", "nobody", "none", "nothing", "neither", "nor", "dont",
               "wont", "cannot", "without", "against", "stop"]  # fmt: skip
-_PHRASAL = ["wipe", "take", "blow", "string", "gun", "mow", "shoot", "burn", "line", "round",
+_PHRASAL = ["wipe", "take", "blow", "string", "strings", "gun", "mow", "shoot", "burn", "line", "round",
             "wiped", "took", "blew", "strung", "gunned", "mowed", "burned", "lined", "rounded"]  # fmt: skip
 _PARTICLES = ["out", "up", "down"]
+_RUN = ["run", "runs", "ran", "running"]
+_ROUTE = ["to", "there", "here", "and", "for", "with", "tomorrow", "later", "now", "soon"]
 _NOT_FRAME_VERBS = frozenset({"fire"})
 _SELF_VERBS = frozenset({"die", "dies", "dead", "death"})
 _OBJECTS = [
@@ -218,6 +220,16 @@ class RuleComponent:
         self.matcher.add("threat_frame_call", [call + [v], call + phrasal])
         self.matcher.add("threat_frame_wish", [wish + [v], wish + phrasal])
         self.matcher.add("threat_frame_object", [[v, {"OP": "{0,2}"}, {"LOWER": {"IN": _OBJECTS}}]])
+        # Running someone over: "over" must not start a route ("run over to city hall").
+        run_over: list[list[dict[str, Any]]] = [
+            [{"LOWER": {"IN": _RUN}}, {"LOWER": "over"}, {"LOWER": {"NOT_IN": _ROUTE}}],
+            [{"LOWER": {"IN": _RUN}}, {"LOWER": {"IN": _OBJECTS}}, {"LOWER": "over"}],
+        ]
+        self.matcher.add("threat_frame_intent", [intent + p for p in run_over])
+        self.matcher.add("threat_frame_call", [call + p for p in run_over])
+        self.matcher.add("threat_frame_wish", [wish + p for p in run_over])
+        # "Death to X" is a slogan calling for a killing, the imperative of a crowd.
+        self.matcher.add("threat_frame_call", [[{"LOWER": "death"}, {"LOWER": "to"}]])
         self.masked = _masked_patterns(lexicons)
         self.use_entities = False  # set by build_pipeline when an EntityRuler runs first
         self.names = {

@@ -41,12 +41,14 @@ REFUSING = re.compile(
     r"|\b(?:it's|it is|its|that's|that is)\s+(?:simply\s+|just\s+|absolutely\s+)?"
     r"(?:not true|untrue|false|a lie|a myth|nonsense|wrong|bigotry|racist|hateful)\s+(?:that|to say|to call)\b"
     r"|\bthe (?:lie|myth|claim|idea|notion|trope|smear) that\b"
+    r"|\bnot (?:all|every|most)\b"
 )
 # Frames that attribute the claim to someone; they defuse only when the post also
 # condemns or answers it (a condemning or counter-speech cue outside the claim).
 ATTRIBUTING = re.compile(
     r"\b(?:anyone|anybody|people|those|someone|somebody|whoever|everyone|folks|men|guys|"
-    r"person|he|she|they|post|comment|message|note|letter|sign|flyer|tweet|video)\s+"
+    r"person|he|she|they|post|comment|commenter|poster|caller|speaker|user|account|message|"
+    r"note|letter|sign|flyer|tweet|video)\s+"
     r"(?:who\s+|that\s+)?(?:says?|said|thinks?|claims?|calls?|called|"
     r"believes?|wrote|writes|posts?|posted|shouted|yelled|spreads?)\b"
     r"|\bif\s+you\s+(?:think|believe|say|call|really think)\b"
@@ -75,6 +77,10 @@ def defused_hate(hits: Sequence[Hit], text: str) -> bool:
     attributing frame or a quote that the rest of the post condemns or answers."""
     claims = [h for h in hits if h.category.startswith(HATE_EVIDENCE)]
     if not claims:
+        # Only slurs and dehumanising words count as the claim: measured on the public
+        # dev rows (2026-12-07), treating a plain group mention in an answered quote as
+        # the claim removed more true hate flags (11) than false ones (7); implicit hate
+        # quotes sarcastically.
         return False
     refusing = _scopes(text, REFUSING)
     mentioned = _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
@@ -114,12 +120,18 @@ def targeted_slur(hits: Sequence[Hit], text: str) -> bool:
     return any(not _inside(h, refusing) and not _inside(h, mentioned) for h in aimed)
 
 
-# "<group> are (nothing but) <vermin>": the dehumanising claim stated of a group.
+# "<group> are (nothing but) <vermin>": the dehumanising claim stated of a group (or a
+# stereotype of crime or inferiority, or "<group> control the banks").
 _DEHUMANISING = re.compile(
     r"\b(?:are|r|they're|theyre)\s+(?:all\s+|just\s+|nothing but\s+|literally\s+|simply\s+|"
     r"such\s+|a bunch of\s+)?(?:vermin|animals|parasites|cockroaches|rats|savages|subhumans?|"
     r"sub-human|filth|scum|a plague|a disease|a cancer|apes|monkeys|mongrels|invaders|"
-    r"degenerates|barbarians|not human|less than human|an abomination|a virus|an infestation)\b"
+    r"degenerates|barbarians|not human|less than human|an abomination|a virus|an infestation|"
+    # Group stereotypes of crime, perversion and inferiority, said of the whole group.
+    r"terrorists|rapists|criminals|pedophiles|paedophiles|pedos|groomers|thugs|inferior|"
+    r"freaks|perverts|too stupid|mentally ill|evil)\b"
+    # The conspiracy trope of control.
+    r"|\bcontrol (?:the|our|all the) (?:banks|media|world|government|money)\b"
 )
 _GROUP_NOUN = re.compile(r"\s*(?:(?:people|folks|men|women|kids|families|immigrants)\s*)?$")
 _SUBJECT = re.compile(r"(?:^|\s)(?:they|they're|theyre)\s*$")
@@ -153,3 +165,4 @@ def dehumanising_claim(hits: Sequence[Hit], text: str) -> bool:
 def asserted_hate(hits: Sequence[Hit], text: str) -> bool:
     """Either converse rule: a targeted slur or a dehumanising claim about a group."""
     return targeted_slur(hits, text) or dehumanising_claim(hits, text)
+

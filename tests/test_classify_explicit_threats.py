@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from cohesion import classify
-from cohesion.classify.decide import explicit_threat, public_contact_only
+from cohesion.classify.decide import explicit_threat, public_contact_only, threat_categories
+from cohesion.classify.rules import Hit
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,11 @@ def model() -> classify.Model:
         "Someone should shoot the sheriff",
         "I hope the commissioner dies in a fire",
         "We will shoot the county clerk",
+        "I will kill the mayor if he raises taxes again",  # "taxes" is no figure of speech
+        "Death to the governor",
+        "I hope someone runs over that state senator with a truck",
+        # A condemning or denying word in another sentence does not undo the threat.
+        "I will shoot the mayor. The council is a disgrace, no more taxes.",
     ],
 )
 def test_explicit_threats_against_officials_are_flagged(model: classify.Model, text: str) -> None:
@@ -41,6 +47,9 @@ def test_explicit_threats_against_officials_are_flagged(model: classify.Model, t
         "I'm going to kill it at the commission presentation tomorrow",
         "That joke killed me, I'm dead.",
         "I will vote against the mayor and campaign for her opponent.",
+        "I will run over to city hall tomorrow to file the form",
+        "This budget is killing us. The mayor should resign.",
+        "Nobody should ever hurt the mayor. Vote her out.",
     ],
 )
 def test_reports_quotes_negations_and_figures_of_speech_are_not(
@@ -60,6 +69,21 @@ def test_the_rule_needs_a_frame_a_target_and_nothing_that_defuses_it() -> None:
         assert not explicit_threat({frame, target, cue}, names_watchlist_entry=False)
 
 
+def test_sentence_defusers_count_only_in_the_frames_sentence() -> None:
+    text = "I will shoot the mayor. That is disgusting? He said so."
+    frame = Hit("threat_frame_intent", 0, 12)
+    later_condemn = Hit("ctx_condemn", 32, 42)
+    later_question = Hit("ctx_question", 42, 43)
+    later_quote = Hit("ctx_quote", 47, 51)
+    cats = threat_categories([frame, later_condemn, later_question, later_quote], text)
+    # Condemning and asking elsewhere do not count; quoting colours the whole post.
+    assert cats == {"threat_frame_intent", "ctx_quote"}
+    same_sentence = Hit("ctx_condemn", 2, 6)
+    assert "ctx_condemn" in threat_categories([frame, same_sentence], text)
+    # No frame: sentence-level cues are moot and dropped; the rule needs a frame anyway.
+    assert threat_categories([later_condemn], text) == set()
+
+
 @pytest.mark.parametrize(
     ("categories", "public"),
     [
@@ -72,3 +96,35 @@ def test_the_rule_needs_a_frame_a_target_and_nothing_that_defuses_it() -> None:
 )
 def test_public_office_contact(categories: set[str], public: bool) -> None:
     assert public_contact_only(categories) is public
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Those filthy traitors must hang!!!",
+        "Kill them all. Let God sort them out.",
+        "The looters need to be shot on sight",
+        "Someone should string up every last one of those traitors",
+    ],
+)
+def test_calls_to_kill_anyone_are_threats(model: classify.Model, text: str) -> None:
+    (prediction,) = model.predict([text])
+    assert "threat" in prediction.flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I could kill myself for forgetting the meeting",
+        "We should hang out with the new neighbors this weekend",
+        "You need to get the flu shot before winter",
+        "So many people have been killed on that road, we need a light",
+        "We must destroy them at the ballot box in November",
+        "Should we hang in there until the vote?",
+    ],
+)
+def test_the_call_rule_leaves_oneself_company_reports_and_weak_verbs(
+    model: classify.Model, text: str
+) -> None:
+    (prediction,) = model.predict([text])
+    assert "threat" not in prediction.flags

@@ -87,7 +87,8 @@ def _claimed(nlp, text: str) -> bool:  # type: ignore[no-untyped-def]
     "text",
     ["Muslims are parasites.", "Honestly immigrants are nothing but vermin",
      "The Jews control the bank and they are parasites on this town.",
-     "black people are animals"],
+     "black people are animals", "Immigrants are all criminals and rapists",
+     "Jews control the media", "Gay men are perverts"],
 )  # fmt: skip
 def test_dehumanising_claims_about_a_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
     assert _claimed(nlp, text)
@@ -100,6 +101,9 @@ def test_dehumanising_claims_about_a_group(nlp, text: str) -> None:  # type: ign
         "Anyone who says immigrants are vermin should be ashamed.",  # attributed, condemned
         "Rats are animals too, and the mosque feeds the strays.",  # no group is the subject
         "They are animals, honestly, my cats.",  # no group named
+        "Not all immigrants are criminals, most work two jobs.",  # refused
+        "The men who robbed the store are criminals.",  # no protected group
+        "I don't think Muslims are terrorists.",  # refused
     ],
 )
 def test_refused_or_not_about_a_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
