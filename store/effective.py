@@ -95,6 +95,27 @@ def latest_reviews() -> Subquery:
     return select(ranked).where(ranked.c.rank == 1).subquery("latest_reviews")
 
 
+def _latest_review_lateral() -> Any:
+    """The latest review of the outer query's post, by the (post_id, created_at) index.
+
+    For a few weeks of posts on PostgreSQL: the planner estimates `latest_reviews()` at
+    a couple of rows (it cannot see through `rank = 1`) and loops over all of it for
+    every post of the range (1.4 s for 19k posts and 500 reviews, growing with both)."""
+    return (
+        select(
+            Review.id.label("review_id"),
+            Review.post_id,
+            Review.decision,
+            Review.classification_id,
+            Review.corrected_labels,
+        )
+        .where(Review.post_id == Post.id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(1)
+        .lateral("latest_reviews")
+    )
+
+
 # Week ranges up to this long are read post by post on PostgreSQL (see effective_labels):
 # the report's single weeks and its five-week tables, not the long series and builds.
 SHORT_RANGE_WEEKS = 5
@@ -136,7 +157,7 @@ def effective_labels(
             .lateral("active_c")
         )
     reviewed = Classification.__table__.alias("reviewed_c")
-    review = latest_reviews()
+    review = _latest_review_lateral() if lateral else latest_reviews()
     decision = review.c.decision
 
     def corrected_has(labels: tuple[str, ...]) -> Any:
@@ -189,7 +210,7 @@ def effective_labels(
             if lateral
             else and_(active.c.post_id == Post.id, active.c.model_version_id == model_id),
         )
-        .outerjoin(review, review.c.post_id == Post.id)
+        .outerjoin(review, true() if lateral else review.c.post_id == Post.id)
         .outerjoin(reviewed, reviewed.c.id == review.c.classification_id)
     )
     if first_week is not None:
