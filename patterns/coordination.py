@@ -135,7 +135,8 @@ def shingles(text: str) -> frozenset[str]:
 
 def shingles_of(words: list[str]) -> frozenset[str]:
     # The runs of SHINGLE_WORDS consecutive words, joined by a space.
-    return frozenset(map(" ".join, zip(*(words[k:] for k in range(SHINGLE_WORDS)))))
+    runs = zip(*(words[k:] for k in range(SHINGLE_WORDS)), strict=False)
+    return frozenset(map(" ".join, runs))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
