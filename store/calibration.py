@@ -22,9 +22,11 @@ stratum, and how many of them truly carry the label. The estimates made from the
 from __future__ import annotations
 
 import hashlib
+import heapq
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from cohesion.store.models import Classification, Post, Review
 from cohesion.taxonomy import LABELS
 from sqlalchemy import func, select, true
@@ -94,15 +96,29 @@ def _week_posts(
             .join(c, model_of_post)
             .where(Post.week_start == week)
         )
-    split: dict[str, tuple[list[int], list[int]]] = {label: ([], []) for label in labels}
-    for post_id, *is_flagged in session.execute(query):
-        for label, flagged in zip(labels, is_flagged, strict=True):
-            split[label][0 if flagged else 1].append(post_id)
-    return split
+    rows = session.execute(query).all()
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    flags = np.array([row[1:] for row in rows], dtype=bool).reshape(len(rows), len(labels))
+    return {
+        label: (ids[flags[:, k]].tolist(), ids[~flags[:, k]].tolist())
+        for k, label in enumerate(labels)
+    }
 
 
 def _sample(ids: list[int], n: int, seed: str, label: str) -> list[int]:
-    return sorted(ids, key=lambda post_id: _key(f"{seed}:{label}", post_id))[:n]
+    """The n ids with the smallest keys `_key(f"{seed}:{label}", id)`, smallest first.
+
+    The same draw, cheaper: the hash of the common prefix is copied rather than
+    recomputed, the digest compared instead of its hex form (the same order), and only
+    the n smallest kept in order (keys are distinct) instead of sorting every id."""
+    prefix = hashlib.sha256(f"{seed}:{label}:".encode())
+
+    def key(post_id: int) -> bytes:
+        h = prefix.copy()
+        h.update(b"%d" % post_id)
+        return h.digest()
+
+    return heapq.nsmallest(n, ids, key=key) if n > 0 else []
 
 
 def _strata(
