@@ -28,7 +28,18 @@ from cohesion.store.models import (
     User,
 )
 from cohesion.taxonomy import LABELS
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 QUEUES: tuple[str, ...] = ("priority", "uncertain", "calibration")
@@ -39,6 +50,10 @@ DEFAULT_THRESHOLD = 0.5
 UNCERTAIN_MARGIN = 0.15
 # Added to the sort key of watchlist hits so that they come first (priorities are <= 1).
 WATCHLIST_LIFT = 10.0
+# A queue is counted up to this many posts (or to the page shown, beyond it): past it
+# the app shows "10,000+". Counting every unreviewed flagged post took 158 ms at 10M
+# posts (600k flagged); nobody pages through ten thousand posts.
+COUNT_CAP = 10_000
 
 
 class ReviewInputError(ValueError):
@@ -84,7 +99,8 @@ class QueuePage:
     items: list[QueueItem]
     page: int
     per_page: int
-    total: int
+    total: int  # at most the count cap when `more`
+    more: bool = False  # more posts than `total`: the count stopped at its cap
 
     @property
     def pages(self) -> int:
@@ -279,11 +295,11 @@ def queue_page(
     order = (key.desc() if descending else key.asc(), Post.id.asc())
     offset = (page - 1) * per_page
     fast = _unreviewed_flagged(model, filters) if queue == "priority" else None
+    cap = max(COUNT_CAP, offset + per_page)
+    total = _capped_count(session, stmt if fast is None else fast, cap)
     if fast is None:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
     else:
-        total = session.scalar(select(func.count()).select_from(fast.subquery())) or 0
         ids = _priority_page(session, fast, offset, per_page)
         chosen = stmt.where(Classification.id.in_(ids)).order_by(*order)
         rows = session.execute(chosen).all() if ids else []
@@ -291,7 +307,12 @@ def queue_page(
     names = _watchlist_names(session, [row[0].id for row in rows])
     for item, row in zip(items, rows, strict=True):
         item.watchlist = names.get(row[0].id, [])
-    return QueuePage(items, page, per_page, total)
+    return QueuePage(items, page, per_page, min(total, cap), more=total > cap)
+
+
+def _capped_count(session: Session, rows: Select[Any], cap: int) -> int:
+    """The number of rows, counted up to cap + 1 (cap + 1: more than cap)."""
+    return session.scalar(select(func.count()).select_from(rows.limit(cap + 1).subquery())) or 0
 
 
 def _unreviewed_flagged(model: ModelVersion, filters: QueueFilters) -> Select[Any] | None:
@@ -407,8 +428,23 @@ def sources(session: Session) -> list[str]:
 
 
 def weeks(session: Session, limit: int = 26) -> list[date]:
-    query = select(Post.week_start).distinct().order_by(Post.week_start.desc()).limit(limit)
-    return list(session.scalars(query))
+    """The latest `limit` weeks with posts, newest first.
+
+    One index probe a week (the latest week before the one found, recursively) instead
+    of reading every post of those weeks (DISTINCT: 212 ms at 1M posts on PostgreSQL)."""
+    found = select(func.max(Post.week_start).label("week_start"), literal(1).label("n")).cte(
+        "found_weeks", recursive=True
+    )
+    before = (
+        select(func.max(Post.week_start))
+        .where(Post.week_start < found.c.week_start)
+        .scalar_subquery()
+    )
+    found = found.union_all(
+        select(before, found.c.n + 1).where(found.c.week_start.is_not(None), found.c.n < limit)
+    )
+    query = select(found.c.week_start).where(found.c.week_start.is_not(None)).order_by(found.c.n)
+    return list(session.scalars(query)) if limit > 0 else []
 
 
 # --- the calibration queue (the sample itself is drawn by store.calibration) ----------
