@@ -294,13 +294,17 @@ def queue_page(
     stmt, key, descending = _queue_select(model, queue, filters, margin)
     order = (key.desc() if descending else key.asc(), Post.id.asc())
     offset = (page - 1) * per_page
-    fast = _unreviewed_flagged(model, filters) if queue == "priority" else None
+    fast = _unreviewed(model, queue, filters, margin)
     cap = max(COUNT_CAP, offset + per_page)
     total = _capped_count(session, stmt if fast is None else fast, cap)
     if fast is None:
         rows = session.execute(stmt.order_by(*order).limit(per_page).offset(offset)).all()
     else:
-        ids = _priority_page(session, fast, offset, per_page)
+        if queue == "priority":
+            ids = _priority_page(session, fast, offset, per_page)
+        else:  # closest first: the sort over classifications alone, then 25 rows
+            page_ids = fast.order_by(key.asc(), Classification.post_id.asc())
+            ids = list(session.scalars(page_ids.limit(per_page).offset(offset)))
         chosen = stmt.where(Classification.id.in_(ids)).order_by(*order)
         rows = session.execute(chosen).all() if ids else []
     items = [_item(row, queue) for row in rows]
@@ -315,26 +319,32 @@ def _capped_count(session: Session, rows: Select[Any], cap: int) -> int:
     return session.scalar(select(func.count()).select_from(rows.limit(cap + 1).subquery())) or 0
 
 
-def _unreviewed_flagged(model: ModelVersion, filters: QueueFilters) -> Select[Any] | None:
-    """The default priority queue (unreviewed, no filter on posts or sources) read from
-    classifications alone: the classification ids of `_queue_select`'s rows, or None
-    when the filters need posts, sources or the latest decision.
+def _unreviewed(
+    model: ModelVersion, queue: str, filters: QueueFilters, margin: float
+) -> Select[Any] | None:
+    """The queue's rows read from classifications alone when the filters allow it (the
+    priority queue of unreviewed posts, the uncertain queue, with no filter on posts or
+    sources): the classification ids of `_queue_select`'s rows, else None.
 
     "Unreviewed" is "no review of the post" (NOT EXISTS on the reviews' post index),
     the same posts as `_queue_select`'s "no latest review". Every classification has
     its post (post_id is a NOT NULL foreign key), so leaving posts out drops no row.
     """
-    if filters.status != "unreviewed" or filters.source or filters.week:
+    if queue == "priority" and filters.status != "unreviewed":
+        return None  # (the uncertain queue is always of unreviewed posts)
+    if filters.source or filters.week or filters.post_ids is not None:
         return None
-    if filters.post_ids is not None:
-        return None
+    belongs = (
+        Classification.flagged
+        if queue == "priority"
+        else _closeness(thresholds_of(model)) <= margin
+    )
     stmt = select(Classification.id).where(
         Classification.model_version_id == model.id,
-        Classification.flagged,
+        belongs,
         ~exists().where(Review.post_id == Classification.post_id),
     )
-    stmt = _classification_filters(stmt, filters)
-    return stmt
+    return _classification_filters(stmt, filters)
 
 
 def _priority_page(session: Session, rows: Select[Any], offset: int, per_page: int) -> list[int]:

@@ -361,3 +361,38 @@ def test_weeks_are_the_latest_weeks_with_posts(
         assert len(every) > 1
         for limit in (0, 1, 2, 26):
             assert rq.weeks(session, limit) == every[:limit]
+
+
+@pytest.mark.parametrize(
+    "filters", [QueueFilters(), QueueFilters(label="hate"), QueueFilters(source="county-reddit")]
+)
+def test_uncertain_pages_equal_one_sort_of_the_whole_queue(
+    sessions: sessionmaker[Session], world: World, filters: QueueFilters
+) -> None:
+    """The uncertain queue sorts classifications alone and then reads the page's rows;
+    every page equals sorting the whole queue's rows by closeness (ties by post id)."""
+    from cohesion.store.models import Classification
+    from sqlalchemy import func, update
+
+    with session_scope(sessions) as session:
+        ids = list(session.scalars(select(Classification.id).order_by(Classification.id)))
+        for n, classification_id in enumerate(ids):  # ties: three closenesses only
+            session.execute(
+                update(Classification).where(Classification.id == classification_id)
+                .values(score_hate=(0.45, 0.55, 0.6)[n % 3], score_threat=0.1)
+            )  # fmt: skip
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        assert model is not None
+        stmt, key, _ = rq._queue_select(model, "uncertain", filters, rq.UNCERTAIN_MARGIN)
+        everything = [
+            row[1].id for row in session.execute(stmt.order_by(key.asc(), rq.Post.id.asc()))
+        ]
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = [
+            rq.queue_page(session, model, "uncertain", filters, page=n, per_page=4)
+            for n in range(1, len(everything) // 4 + 3)
+        ]
+    assert [i for page in pages for i in _ids(page)] == everything
+    assert {page.total for page in pages} == {total}
+    assert len(everything) > 8 or filters != QueueFilters()
