@@ -156,8 +156,17 @@ def effective_labels(
             .offset(0)
             .lateral("active_c")
         )
-    reviewed = Classification.__table__.alias("reviewed_c")
+    reviewed: Any = Classification.__table__.alias("reviewed_c")
     review = _latest_review_lateral() if lateral else latest_reviews()
+    if lateral:
+        # The reviewed classification by its primary key, post by post, likewise: a
+        # plain join lets the planner hash every stored classification for it.
+        reviewed = (
+            select(reviewed)
+            .where(reviewed.c.id == review.c.classification_id)
+            .offset(0)
+            .lateral("reviewed_c")
+        )
     decision = review.c.decision
 
     def corrected_has(labels: tuple[str, ...]) -> Any:
@@ -211,7 +220,7 @@ def effective_labels(
             else and_(active.c.post_id == Post.id, active.c.model_version_id == model_id),
         )
         .outerjoin(review, true() if lateral else review.c.post_id == Post.id)
-        .outerjoin(reviewed, reviewed.c.id == review.c.classification_id)
+        .outerjoin(reviewed, true() if lateral else reviewed.c.id == review.c.classification_id)
     )
     if first_week is not None:
         query = query.where(Post.week_start >= first_week)
