@@ -83,10 +83,24 @@ def candidate_buckets(signature: np.ndarray, bands: int, rows: int) -> Iterator[
     group of two or more. A pair is a candidate when it shares at least one."""
     for band in range(bands):
         values = signature[:, band * rows : (band + 1) * rows]
-        order = np.lexsort(values.T[::-1])
+        # Sorted by one 64-bit mix of the band's values, a single key; rows are equal
+        # only if their mixes are, and rows with one mix are checked to be equal (else,
+        # a collision, the band is sorted by its values themselves).
+        mixed = (values.astype(np.uint64) * _MIX[: values.shape[1]]).sum(axis=1, dtype=np.uint64)
+        order = np.argsort(mixed, kind="stable")
         ordered = values[order]
-        changes = np.flatnonzero((ordered[1:] != ordered[:-1]).any(axis=1)) + 1
-        starts = np.concatenate(([0], changes, [len(order)]))
+        equal = (ordered[1:] == ordered[:-1]).all(axis=1)
+        if not np.array_equal(equal, mixed[order][1:] == mixed[order][:-1]):
+            order = np.lexsort(values.T[::-1])
+            ordered = values[order]
+            equal = (ordered[1:] == ordered[:-1]).all(axis=1)
+        starts = np.concatenate(([0], np.flatnonzero(~equal) + 1, [len(order)]))
         shared = np.flatnonzero(np.diff(starts) > 1)
         for first, end in zip(starts[shared].tolist(), starts[shared + 1].tolist(), strict=True):
             yield np.sort(order[first:end])
+
+
+# Odd pseudo-random 64-bit multipliers for mixing a band's values (any band width).
+_MIX = np.random.default_rng(61).integers(0, 2**63, 256, dtype=np.uint64) * np.uint64(
+    2
+) + np.uint64(1)

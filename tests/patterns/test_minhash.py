@@ -43,8 +43,14 @@ def test_signatures_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert minhash.signatures([], NUM_PERM, SEED).shape == (0, NUM_PERM)
 
 
-@pytest.mark.parametrize("similarity", [0.5, 0.7, 0.9])
-def test_candidates_equal_datasketch_lsh(similarity: float) -> None:
+@pytest.mark.parametrize("similarity", [0.5, 0.7, 0.9, "collisions"])
+def test_candidates_equal_datasketch_lsh(
+    similarity: float | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if similarity == "collisions":  # every band's mix equal: sorted by the values instead
+        monkeypatch.setattr(minhash, "_MIX", np.zeros(256, dtype=np.uint64))
+        similarity = 0.7
+    assert isinstance(similarity, float)
     sets = _sets(1_500)
     threshold = lsh_threshold(similarity)
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
