@@ -21,7 +21,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-COLUMNS = ["model_version_id", sa.text("priority DESC"), "post_id"]
+COLUMNS: list[str | sa.TextClause] = ["model_version_id", sa.text("priority DESC"), "post_id"]
 
 
 def upgrade() -> None:
