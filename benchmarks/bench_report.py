@@ -51,7 +51,7 @@ from cohesion.store.engine import make_engine, make_session_factory, session_sco
 from cohesion.store.migrate import upgrade  # noqa: E402
 from cohesion.store.models import ModelVersion  # noqa: E402
 from cohesion.taxonomy import LABELS  # noqa: E402
-from scratch import pg_schema  # noqa: E402
+from scratch import kept_pg_schema, pg_schema  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,12 +318,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def loaded(engine: Engine, n: int) -> bool:
+    """Whether the database holds a finished load of n posts (reviews are written last)."""
+    with engine.connect() as connection:
+        highest = connection.execute(text("SELECT max(id) FROM posts")).scalar()
+        reviewed = connection.execute(text("SELECT count(*) FROM reviews")).scalar()
+    return highest == n and reviewed == REVIEWS
+
+
 def measure(
     engine: Engine, n: int, repeat: int, sqlite_path: Path | None, explain: list[str] | None
 ) -> dict[str, Any]:
-    started = time.perf_counter()
-    load(engine, n)
-    load_s = time.perf_counter() - started
+    load_s: float | None = None
+    if not loaded(engine, n):
+        started = time.perf_counter()
+        load(engine, n)
+        load_s = round(time.perf_counter() - started, 1)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:  # the classify job's refresh at its end
         started = time.perf_counter()
@@ -358,7 +368,7 @@ def measure(
     result = {
         "posts": n,
         "weeks": max(1, -(-n // WEEKLY)),
-        "load_s": round(load_s, 1),
+        "load_s": load_s,  # None: a kept schema, loaded by an earlier run
         "rollup_first_build_s": round(build_s, 2),
         "report_s": round(report_s, 3),
         "report_sections_s": sections,
@@ -430,14 +440,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep-schema", metavar="PREFIX", default=None,
+                        help="PostgreSQL: load each size into the schema PREFIX_SIZE and keep"
+                        " it; a later run with the same prefix measures it without loading"
+                        " again (drop the schema by hand when done)")  # fmt: skip
+    parser.add_argument("--load-only", action="store_true",
+                        help="with --keep-schema: load the PostgreSQL sizes, measure nothing")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.load_only and not args.keep_schema:
+        parser.error("--load-only needs --keep-schema")
     base = (
         args.postgres
         or os.environ.get("COHESION_BENCH_DATABASE_URL")
         or os.environ.get("COHESION_TEST_DATABASE_URL")
     )
     results: dict[str, Any] = {"sqlite": {}, "postgresql": {}}
-    for n in args.sqlite_sizes:
+    for n in [] if args.load_only else args.sqlite_sizes:
         with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
             path = Path(tmp) / "store.db"
             engine = make_engine(f"sqlite:///{path}")
@@ -450,10 +468,21 @@ def main(argv: list[str] | None = None) -> int:
     if base and args.sizes:
         largest = max(args.sizes)
         for n in sorted(args.sizes):
-            with pg_schema(base) as url:
+            schema = (
+                kept_pg_schema(base, f"{args.keep_schema}_{n}")
+                if args.keep_schema
+                else pg_schema(base)
+            )
+            with schema as url:
                 engine = make_engine(url)
                 upgrade(engine)
                 try:
+                    if args.load_only:
+                        if not loaded(engine, n):
+                            started = time.perf_counter()
+                            load(engine, n)
+                            print(f"loaded {n:,} posts in {time.perf_counter() - started:.0f} s")
+                        continue
                     results["postgresql"][str(n)] = measure(
                         engine, n, args.repeat, None, explain if n == largest else None
                     )

@@ -28,3 +28,15 @@ def pg_schema(base: str) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def kept_pg_schema(base: str, name: str) -> Iterator[str]:
+    """A URL to the schema `name` on the PostgreSQL server, created if missing and kept
+    afterwards (a long load measured later, or again: drop it by hand when done)."""
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
+    admin.dispose()
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-csearch_path={name}')}"

@@ -8,8 +8,8 @@ Near-identical: the Jaccard similarity of the two texts' sets of `SHINGLE_WORDS`
 shingles (every word, stopwords kept; links and handles dropped, so "@mayor" or a
 tracking link does not tell copies apart) is at least `similarity` (default 0.7: one
 word changed in a 20-word post still matches, a headline quoted with a sentence of
-one's own does not). Candidate pairs come from MinHash LSH (`datasketch`, 128
-permutations, fixed seed), then every candidate pair is checked with the exact
+one's own does not). Candidate pairs come from MinHash LSH (`datasketch`'s numbers, 128
+permutations, fixed seed, computed for all posts at once: patterns/minhash.py), then every candidate pair is checked with the exact
 Jaccard similarity, so LSH only saves work and never decides (it is tuned so that
 it rarely misses a pair: see LSH_WEIGHTS). Posts of fewer than
 `min_words` words are left out: "lol" or "this!" from five accounts is not a campaign.
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from cohesion.config import CoordinationSettings
+from cohesion.patterns import minhash
 from cohesion.patterns.excerpt import excerpt
 from cohesion.store.post_texts import PostText, watchlist_entries, week_posts
 from cohesion.tokens import plain_words
 from cohesion.weeks import week_label
-from datasketch import MinHash, MinHashLSH
 from sqlalchemy.orm import Session
 
 SHINGLE_WORDS = 3
@@ -134,25 +134,39 @@ def shingles(text: str) -> frozenset[str]:
 
 
 def shingles_of(words: list[str]) -> frozenset[str]:
-    return frozenset(
-        " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
-    )
+    # The runs of SHINGLE_WORDS consecutive words, joined by a space.
+    runs = zip(*(words[k:] for k in range(SHINGLE_WORDS)), strict=False)
+    return frozenset(map(" ".join, runs))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def near_duplicate_groups(
+def _by_shingles(
     posts: Sequence[PostText], rules: CoordinationSettings
-) -> list[list[PostText]]:
-    """Posts grouped by near-identical text (groups of two or more), each oldest first."""
+) -> dict[frozenset[str], list[PostText]]:
+    """The posts long enough to compare, by their set of shingles (exact copies share one
+    entry: hashed and compared once)."""
     by_shingles: dict[frozenset[str], list[PostText]] = {}
     for post in posts:
         words = plain_words(post.text)
         if len(words) >= rules.min_words:
             by_shingles.setdefault(shingles_of(words), []).append(post)
-    texts = list(by_shingles)  # exact copies share one entry: hashed and compared once
+    return by_shingles
+
+
+def near_duplicate_groups(
+    posts: Sequence[PostText], rules: CoordinationSettings
+) -> list[list[PostText]]:
+    """Posts grouped by near-identical text (groups of two or more), each oldest first."""
+    return _groups(_by_shingles(posts, rules), rules)
+
+
+def _groups(
+    by_shingles: dict[frozenset[str], list[PostText]], rules: CoordinationSettings
+) -> list[list[PostText]]:
+    texts = list(by_shingles)
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -161,17 +175,24 @@ def near_duplicate_groups(
             i = parent[i]
         return i
 
-    lsh = MinHashLSH(
-        threshold=lsh_threshold(rules.similarity), num_perm=NUM_PERM, weights=LSH_WEIGHTS
-    )
-    hashes = MinHash.bulk(
-        [[s.encode("utf-8") for s in sorted(t)] for t in texts], num_perm=NUM_PERM, seed=SEED
-    )
-    for i, minhash in enumerate(hashes):
-        for j in lsh.query(minhash):
-            if jaccard(texts[i], texts[j]) >= rules.similarity:
-                parent[root(i)] = root(j)
-        lsh.insert(i, minhash)
+    # The candidate pairs of datasketch's MinHashLSH (patterns/minhash.py), each checked
+    # exactly unless its texts are already joined (through other pairs: the groups are
+    # the same either way).
+    signature = minhash.signatures(texts, NUM_PERM, SEED)
+    bands, rows = minhash.bands(lsh_threshold(rules.similarity), NUM_PERM, LSH_WEIGHTS)
+    dissimilar: set[tuple[int, int]] = set()
+    for bucket in minhash.candidate_buckets(signature, bands, rows):
+        members = bucket.tolist()
+        if len({root(i) for i in members}) == 1:
+            continue  # all joined already
+        for later, j in enumerate(members):
+            for i in members[:later]:
+                if root(i) == root(j) or (i, j) in dissimilar:
+                    continue
+                if jaccard(texts[i], texts[j]) >= rules.similarity:
+                    parent[root(j)] = root(i)
+                else:
+                    dissimilar.add((i, j))
     grouped: dict[int, list[PostText]] = {}
     for i, text in enumerate(texts):
         grouped.setdefault(root(i), []).extend(by_shingles[text])
@@ -206,7 +227,11 @@ def bursts_in(group: list[PostText], rules: CoordinationSettings) -> list[Burst]
 
 def find_bursts(posts: Sequence[PostText], rules: CoordinationSettings) -> list[Burst]:
     """Bursts among the posts, most accounts first (ties: earliest first)."""
-    found = [b for g in near_duplicate_groups(posts, rules) for b in bursts_in(g, rules)]
+    return _bursts(near_duplicate_groups(posts, rules), rules)
+
+
+def _bursts(groups: list[list[PostText]], rules: CoordinationSettings) -> list[Burst]:
+    found = [b for g in groups for b in bursts_in(g, rules)]
     found.sort(key=lambda b: (-b.accounts, -len(b.posts), b.start, b.first.post_id))
     return found
 
@@ -221,8 +246,9 @@ def bursts_between(
     """(posts compared, bursts) among every post of the ISO weeks first..last, with the
     watchlist entries each burst's posts name."""
     posts = week_posts(session, model_id, first, last)
-    checked = sum(len(plain_words(p.text)) >= rules.min_words for p in posts)
-    bursts = find_bursts(posts, rules)
+    by_shingles = _by_shingles(posts, rules)
+    checked = sum(map(len, by_shingles.values()))
+    bursts = _bursts(_groups(by_shingles, rules), rules)
     names = watchlist_entries(session, model_id, [p.post_id for b in bursts for p in b.posts])
     for burst in bursts:
         burst.watchlist = sorted({n for p in burst.posts for n in names.get(p.post_id, [])})

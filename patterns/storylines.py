@@ -150,26 +150,53 @@ def week_storylines(session: Session, model_id: int | None, week: date) -> WeekS
 
 def find_storylines(posts: Sequence[PostText]) -> list[Storyline]:
     """Group posts into storylines, largest first (ties: earliest first post)."""
-    posts = [p for p in posts if tokenise(p.text)]
+    words = {p.text: tokenise(p.text) for p in posts}  # each text tokenised once
+    posts = [p for p in posts if words[p.text]]
     if len(posts) < MIN_SIZE:
         return []
     vectorizer = TfidfVectorizer(
-        tokenizer=tokenise,
+        tokenizer=words.__getitem__,
         lowercase=False,
         token_pattern=None,
         ngram_range=(1, 2),
         sublinear_tf=True,
     )
     matrix = sparse.csr_matrix(vectorizer.fit_transform([p.text for p in posts]))
-    groups = _cluster(matrix)
+    groups = [members for members in _cluster(matrix) if len(members) >= MIN_SIZE]
     terms = vectorizer.get_feature_names_out()
+    inside, outside = _means(matrix, groups)
+    closeness = matrix @ _unit_rows(inside).T  # posts x storylines
     found = [
-        _storyline([posts[i] for i in members], matrix, members, terms)
-        for members in groups
-        if len(members) >= MIN_SIZE
+        _storyline([posts[i] for i in members], inside[k], outside[k], closeness[members, k], terms)
+        for k, members in enumerate(groups)
     ]
     found.sort(key=lambda s: (-s.size, s.first.created_at, s.first.post_id))
     return found
+
+
+def _means(matrix: sparse.csr_matrix, groups: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean row of each group's posts and of all the other posts (dense, a row per
+    group), as one product each. Equal, bit for bit, to `matrix[rows].mean(axis=0)` per
+    group: both add value / count row by row in row order, from zero (tested)."""
+    n = matrix.shape[0]
+    if not groups:
+        return np.zeros((0, matrix.shape[1])), np.zeros((0, matrix.shape[1]))
+    member = np.zeros((len(groups), n), dtype=bool)
+    for k, rows in enumerate(groups):
+        member[k, rows] = True
+    sizes = member.sum(axis=1)
+
+    def mean_of(mask: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        weights = np.where(mask, 1.0 / np.maximum(counts, 1)[:, None], 0.0)
+        return np.asarray((sparse.csr_matrix(weights) @ matrix).toarray())
+
+    return mean_of(member, sizes), mean_of(~member, n - sizes)
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Each row over its norm (an all-zero row as it is), the norm taken row by row as
+    for a single vector (`norm(rows, axis=1)` can differ in the last bit)."""
+    return np.array([row / (float(np.linalg.norm(row)) or 1.0) for row in rows]).reshape(rows.shape)
 
 
 def _cluster(matrix: sparse.csr_matrix) -> list[list[int]]:
@@ -217,17 +244,16 @@ def _assign_rest(
 
 
 def _storyline(
-    posts: list[PostText], matrix: sparse.csr_matrix, members: list[int], terms: np.ndarray
+    posts: list[PostText],
+    inside: np.ndarray,
+    outside: np.ndarray,
+    closeness: np.ndarray,
+    terms: np.ndarray,
 ) -> Storyline:
-    inside = np.asarray(matrix[members].mean(axis=0)).ravel()
-    others = np.setdiff1d(np.arange(matrix.shape[0]), members)
-    outside = (
-        np.asarray(matrix[others].mean(axis=0)).ravel() if len(others) else np.zeros_like(inside)
-    )
+    """One storyline from its posts, its mean row, the others' mean row and its posts'
+    closeness to its centroid."""
     label_terms = _label_terms(inside - outside, terms)
-    norm = float(np.linalg.norm(inside)) or 1.0
-    closeness = np.asarray(matrix[members] @ (inside / norm)).ravel()
-    order = sorted(range(len(members)), key=lambda i: (-closeness[i], posts[i].post_id))
+    order = sorted(range(len(posts)), key=lambda i: (-closeness[i], posts[i].post_id))
     top = np.argsort(-inside, kind="stable")[:CENTROID_TERMS]
     first = min(posts, key=lambda p: (p.created_at, p.post_id))
     return Storyline(
@@ -283,14 +309,46 @@ def similarity(a: dict[str, float], b: dict[str, float]) -> float:
     return float(dot / norms) if norms else 0.0
 
 
+def _similarities(current: list[Storyline], previous: list[Storyline]) -> np.ndarray:
+    """similarity(now.centroid, before.centroid) for every pair (a row per storyline now),
+    as arrays: the same products added in the same order (a running sum along `now`'s
+    terms), over the same norms, so the same numbers to the bit (tested)."""
+    if not current or not previous:
+        return np.zeros((len(current), len(previous)))
+    vocabulary: dict[str, int] = {}
+    for story in previous:
+        for term in story.centroid:
+            vocabulary.setdefault(term, len(vocabulary))
+    weights = np.zeros((len(previous), len(vocabulary) + 1))  # last column: absent terms
+    for j, story in enumerate(previous):
+        weights[j, [vocabulary[t] for t in story.centroid]] = list(story.centroid.values())
+    norms_before = [_norm(story.centroid) for story in previous]
+    result = np.zeros((len(current), len(previous)))
+    for i, story in enumerate(current):
+        if not story.centroid:
+            continue
+        columns = [vocabulary.get(t, len(vocabulary)) for t in story.centroid]
+        products = np.fromiter(story.centroid.values(), float) * weights[:, columns]
+        dots = np.cumsum(products, axis=1)[:, -1]
+        norm_now = _norm(story.centroid)
+        for j, norm_before in enumerate(norms_before):
+            norms = norm_now * norm_before
+            result[i, j] = float(dots[j] / norms) if norms else 0.0
+    return result
+
+
+def _norm(weights: dict[str, float]) -> np.floating:
+    return np.sqrt(sum(w * w for w in weights.values()))
+
+
 def track(current: list[Storyline], previous: list[Storyline]) -> list[Storyline]:
     """Set each storyline's status against last week's; return last week's unmatched."""
+    similarities = _similarities(current, previous).tolist()
     pairs = sorted(
-        (
-            (-similarity(now.centroid, before.centroid), i, j)
-            for i, now in enumerate(current)
-            for j, before in enumerate(previous)
-        ),
+        (-similarities[i][j], i, j)
+        for i in range(len(current))
+        for j in range(len(previous))
+        if similarities[i][j] >= MATCH_SIMILARITY
     )
     matched_now: set[int] = set()
     matched_before: set[int] = set()

@@ -149,15 +149,16 @@ class Classification(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "model_version_id", name="uq_classifications_post_model"),
         Index("ix_classifications_model_flagged", "model_version_id", "flagged"),
-        # The priority queue's order (store/review_queries.py, migration 0009); left out
-        # of the drift check (store/migrate.py QUEUE_INDEX), tested in test_migrations.
+        # The priority queue's order (store/review_queries.py, migrations 0009 and 0010);
+        # left out of the drift check (store/migrate.py QUEUE_INDEX), tested in
+        # test_migrations. SQLite's condition is the term its queries carry.
         Index(
             "ix_classifications_queue",
             "model_version_id",
             sql_text("priority DESC"),
             "post_id",
             postgresql_where=sql_text("flagged"),
-            sqlite_where=sql_text("flagged"),
+            sqlite_where=sql_text("flagged = 1"),
         ),
     )
 

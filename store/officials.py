@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cohesion.store.effective import effective_labels, effective_tags, effective_watchlist
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 WATCHLIST_KINDS: tuple[str, ...] = ("person", "role", "institution")
@@ -76,20 +76,20 @@ def officials_weeks(
         _, _, named = posts[week].setdefault(post_id, (bool(threat), bool(doxxing), set()))
         named.add(entry)
     tags = effective_tags(dialect, e)
-    targets: dict[date, dict[str, int]] = defaultdict(dict)
-    for week, value, count in session.execute(
-        select(tags.c.week_start, tags.c.value, func.count(func.distinct(tags.c.post_id)))
+    # The (few) official threat targets' posts, read once (one pass of the effective
+    # labels over the weeks) and counted here: per week and target, and per week.
+    by_target: dict[date, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for week, value, post_id in session.execute(
+        select(tags.c.week_start, tags.c.value, tags.c.post_id)
         .where(tags.c.kind == "threat_target", tags.c.value.in_(OFFICIAL_TARGETS))
-        .group_by(tags.c.week_start, tags.c.value)
+        .distinct()
     ):
-        targets[week][value] = int(count)
-    threat_posts: dict[date, int] = {}
-    for week, count in session.execute(
-        select(tags.c.week_start, func.count(func.distinct(tags.c.post_id)))
-        .where(tags.c.kind == "threat_target", tags.c.value.in_(OFFICIAL_TARGETS))
-        .group_by(tags.c.week_start)
-    ):
-        threat_posts[week] = int(count)
+        by_target[week][value].add(post_id)
+    targets = {
+        week: {value: len(ids) for value, ids in values.items()}
+        for week, values in by_target.items()
+    }
+    threat_posts = {week: len(set().union(*values.values())) for week, values in by_target.items()}
     result = []
     for week in sorted(weeks):
         summary = _week(week, posts.get(week, {}), targets.get(week, {}), kinds)

@@ -348,6 +348,17 @@ def flagged_sample(
     dialect = _dialect(session)
     e = effective_labels(dialect, model_id, week, week)
     active = Classification.__table__.alias("sample_c")
+    # Each post's priority by the (post_id, model_version_id) index: a join let the
+    # planner hash every stored classification (300 ms at 1M posts, growing).
+    priority = func.coalesce(
+        select(active.c.priority)
+        .where(
+            active.c.post_id == e.c.post_id,
+            active.c.model_version_id == (model_id if model_id is not None else -1),
+        )
+        .scalar_subquery(),
+        0.0,
+    ).label("sample_priority")
     query = (
         select(
             e,
@@ -355,19 +366,14 @@ def flagged_sample(
             Post.url,
             Author.pseudonym,
             func.coalesce(Source.name, e.c.platform),
-            func.coalesce(active.c.priority, 0.0),
+            priority,
         )
         .select_from(e)
         .join(Post, Post.id == e.c.post_id)
         .outerjoin(Author, Author.id == e.c.author_id)
         .outerjoin(Source, Source.id == e.c.source_id)
-        .outerjoin(
-            active,
-            (active.c.post_id == e.c.post_id)
-            & (active.c.model_version_id == (model_id if model_id is not None else -1)),
-        )
         .where(e.c.flagged == 1)
-        .order_by(func.coalesce(active.c.priority, 0.0).desc(), e.c.post_id)
+        .order_by(priority.desc(), e.c.post_id)
         .limit(limit)
     )
     rows = session.execute(query).all()

@@ -102,3 +102,41 @@ def test_representatives_leave_out_near_copies() -> None:
     (story,) = find_storylines(posts)
     shown = [p.text for p in story.representatives]
     assert len(shown) == 3 and len({t.removesuffix(" #Marlow") for t in shown}) == 3
+
+
+def test_batched_arithmetic_equals_the_per_storyline_one() -> None:
+    """The means of all storylines at once and the tracking similarities as arrays are
+    the per-storyline scipy means and `similarity` to the bit (the labels and statuses
+    rest on their order)."""
+    import random
+
+    import numpy as np
+    from cohesion.patterns import storylines
+    from scipy import sparse
+
+    rng = random.Random(11)
+    matrix = sparse.random(300, 80, density=0.08, format="csr", random_state=3)
+    groups = [sorted(rng.sample(range(300), rng.randint(3, 60))) for _ in range(12)]
+    inside, outside = storylines._means(matrix, groups)
+    for k, rows in enumerate(groups):
+        others = np.setdiff1d(np.arange(300), rows)
+        assert np.array_equal(inside[k], np.asarray(matrix[rows].mean(axis=0)).ravel())
+        assert np.array_equal(outside[k], np.asarray(matrix[others].mean(axis=0)).ravel())
+        norm = float(np.linalg.norm(inside[k])) or 1.0
+        assert np.array_equal(
+            (matrix @ storylines._unit_rows(inside).T)[rows, k],
+            np.asarray(matrix[rows] @ (inside[k] / norm)).ravel(),
+        )
+
+    words = [f"w{i}" for i in range(40)]
+
+    def story(n: int) -> storylines.Storyline:
+        terms = rng.sample(words, rng.randint(0, 30))
+        centroid = {t: rng.random() / rng.choice([1, 3, 7]) for t in terms}
+        return storylines.Storyline("", (), n, (), 0, None, [], (), centroid)  # type: ignore[arg-type]
+
+    now, before = [story(5) for _ in range(15)], [story(5) for _ in range(12)]
+    found = storylines._similarities(now, before)
+    for i, a in enumerate(now):
+        for j, b in enumerate(before):
+            assert found[i, j] == storylines.similarity(a.centroid, b.centroid)

@@ -326,3 +326,73 @@ def test_priority_pages_equal_one_sort_of_the_whole_queue(
     assert [i for page in pages for i in _ids(page)] == everything
     assert {page.total for page in pages} == {total}
     assert len(everything) > 8 or filters != QueueFilters()
+
+
+@pytest.mark.parametrize("status", ["unreviewed", "all"])  # the index-only count, the other
+def test_queue_counts_stop_at_the_cap(
+    sessions: sessionmaker[Session], world: World, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    filters = QueueFilters(status=status)
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        whole = rq.queue_page(session, model, "priority", filters, per_page=1000)
+        monkeypatch.setattr(rq, "COUNT_CAP", 10)
+        pages = [rq.queue_page(session, model, "priority", filters, page=1, per_page=4)]
+        while pages[-1].more or pages[-1].page < pages[-1].pages:
+            pages.append(rq.queue_page(session, model, "priority", filters, len(pages) + 1, 4))
+    assert not whole.more and whole.total > 12
+    first = pages[0]
+    assert (first.total, first.more, first.pages) == (10, True, 3)
+    # Past the cap the count reaches the page shown; the last page knows the total.
+    assert (pages[3].total, pages[3].more) == (16, whole.total > 16)
+    assert (pages[-1].total, pages[-1].more) == (whole.total, False)
+    assert [i for page in pages for i in _ids(page)] == _ids(whole)
+
+
+def test_weeks_are_the_latest_weeks_with_posts(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    from cohesion.store.models import Post
+
+    with session_scope(sessions) as session:
+        every = list(
+            session.scalars(select(Post.week_start).distinct().order_by(Post.week_start.desc()))
+        )
+        assert len(every) > 1
+        for limit in (0, 1, 2, 26):
+            assert rq.weeks(session, limit) == every[:limit]
+
+
+@pytest.mark.parametrize(
+    "filters", [QueueFilters(), QueueFilters(label="hate"), QueueFilters(source="county-reddit")]
+)
+def test_uncertain_pages_equal_one_sort_of_the_whole_queue(
+    sessions: sessionmaker[Session], world: World, filters: QueueFilters
+) -> None:
+    """The uncertain queue sorts classifications alone and then reads the page's rows;
+    every page equals sorting the whole queue's rows by closeness (ties by post id)."""
+    from cohesion.store.models import Classification
+    from sqlalchemy import func, update
+
+    with session_scope(sessions) as session:
+        ids = list(session.scalars(select(Classification.id).order_by(Classification.id)))
+        for n, classification_id in enumerate(ids):  # ties: three closenesses only
+            session.execute(
+                update(Classification).where(Classification.id == classification_id)
+                .values(score_hate=(0.45, 0.55, 0.6)[n % 3], score_threat=0.1)
+            )  # fmt: skip
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        assert model is not None
+        stmt, key, _ = rq._queue_select(model, "uncertain", filters, rq.UNCERTAIN_MARGIN)
+        everything = [
+            row[1].id for row in session.execute(stmt.order_by(key.asc(), rq.Post.id.asc()))
+        ]
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = [
+            rq.queue_page(session, model, "uncertain", filters, page=n, per_page=4)
+            for n in range(1, len(everything) // 4 + 3)
+        ]
+    assert [i for page in pages for i in _ids(page)] == everything
+    assert {page.total for page in pages} == {total}
+    assert len(everything) > 8 or filters != QueueFilters()

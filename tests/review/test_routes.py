@@ -246,6 +246,18 @@ def test_last_post_in_a_filtered_queue_returns_to_the_queue(
     assert f"/posts/{world.ids['t3_hate']}?" in escalated
 
 
+def test_queue_count_past_the_cap(
+    world: World, analyst: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cohesion.store import review_queries
+
+    monkeypatch.setattr(review_queries, "COUNT_CAP", 10)
+    first = analyst.get("/queue").text  # counted up to the page shown: 25, and more
+    assert "<small>25+ posts" in first and "page 1 of 1+" in first and 'id="page-next"' in first
+    second = analyst.get("/queue?page=2").text
+    assert "page 2 of 2<" in second and 'id="page-next"' not in second
+
+
 def test_queue_filters_paging_and_bad_input(world: World, analyst: AppClient) -> None:
     first = analyst.get("/queue").text
     assert "page 1 of 2" in first and 'id="page-next"' in first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cohesion.store.engine import make_engine
 from cohesion.store.migrate import current_revision, head_revision, schema_drift, upgrade
 from cohesion.store.models import Base
@@ -80,3 +81,25 @@ def test_the_queue_index_is_there_in_queue_order(engine: Engine) -> None:
     assert sql is not None
     compact = " ".join(sql.replace('"', "").split()).lower()
     assert "(model_version_id, priority desc, post_id)" in compact and "where flagged" in compact
+
+
+def test_sqlite_reads_the_queue_from_the_queue_index(engine: Engine) -> None:
+    """SQLite takes the partial index only for a query that carries its condition term
+    for term (migration 0010): the priority queue's page is read from it, not sorted."""
+    from cohesion.store.models import Classification
+    from sqlalchemy import select, text
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL proves the index's condition itself")
+    query = (
+        select(Classification.id)
+        .where(Classification.model_version_id == 1, Classification.flagged)
+        .order_by(Classification.priority.desc(), Classification.post_id)
+        .limit(25)
+    )
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as connection:
+        plan = " ".join(
+            str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+    assert "ix_classifications_queue" in plan and "TEMP B-TREE" not in plan
