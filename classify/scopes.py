@@ -165,4 +165,3 @@ def dehumanising_claim(hits: Sequence[Hit], text: str) -> bool:
 def asserted_hate(hits: Sequence[Hit], text: str) -> bool:
     """Either converse rule: a targeted slur or a dehumanising claim about a group."""
     return targeted_slur(hits, text) or dehumanising_claim(hits, text)
-
