@@ -42,10 +42,13 @@ Decision rules (all documented in the model card):
   flagged hate: inside a refusing frame ("I don't think X are vermin", "it is not true
   that ...") or inside an attributed claim or quote that the post condemns or answers
   ("anyone who says X are rats should be ashamed"); see scopes.py;
+- a post that is nothing but solidarity slogans ("Black lives matter!", "Trans women
+  are women") is not flagged hate;
 - conversely, a slur in the plural aimed at its group ("these <slur>s", "<slur>s should
   go home") or a group said to be vermin ("<group> are parasites"), not in such a frame
   and with no in-group cue, is hate whatever the head's score (its score is raised to
-  the threshold);
+  the threshold), and so is plain hostility to a whole group ("I hate <group>", "get rid
+  of all the <group>", "<group> are disgusting / greedy / sneaky ...");
 - sub-labels are given only under their label: targets under ``hate``, narratives under
   ``anti_government``, threat targets under ``threat``. Each comes from its own head;
   when no head is confident the rule hits decide (slur or identity group for targets,
@@ -65,7 +68,7 @@ from cohesion.classify.evidence import model_evidence, rule_evidence
 from cohesion.classify.normalize import Normalized
 from cohesion.classify.prediction import LABELS, Prediction
 from cohesion.classify.rules import Hit
-from cohesion.classify.scopes import asserted_hate, defused_hate
+from cohesion.classify.scopes import asserted_hate, defused_hate, slogan_only
 from cohesion.classify.taxonomy import GOVERNMENT_TARGETS, NARRATIVES, TARGETS, THREAT_TARGETS
 
 if TYPE_CHECKING:
@@ -161,7 +164,7 @@ class Decider:
             flags.remove("threat")  # "nobody should hurt the mayor": the frame is refused
         elif "threat" in flags and harmless_violence(hits, norm.text, cats):
             flags.remove("threat")  # "we should hang out with the new neighbors"
-        if "hate" in flags and defused_hate(hits, norm.text):
+        if "hate" in flags and (defused_hate(hits, norm.text) or slogan_only(norm.text)):
             flags.remove("hate")  # "anyone who says X are vermin should be ashamed"
         elif not non_english and "hate" not in flags and asserted_hate(hits, norm.text):
             flags.append("hate")  # "too many <slur>s around here", "<group> are vermin"

@@ -162,6 +162,73 @@ def dehumanising_claim(hits: Sequence[Hit], text: str) -> bool:
     return False
 
 
+# Hostility stated of a whole group in plain words: "I hate <group>", "get rid of all the
+# <group>", "<group> are disgusting / sneaky / greedy ...". The group must open its
+# clause and not be narrowed by a relative clause ("I hate girls who ..."); a report of
+# someone else's words ("yelling I hate ...") is an attributing frame.
+_HOSTILE_BEFORE = re.compile(
+    r"(?:^|[.!?,;:\n]\s*|\b(?:and|but|so|honestly|just)\s+)"
+    r"(?:i|we)\s+(?:really\s+|just\s+|fucking\s+|truly\s+)?"
+    r"(?:hate|despise|loathe|can't stand|cant stand|detest)\s+"
+    r"(?:all\s+)?(?:the\s+|these\s+|those\s+|every\s+)?$"
+    r"|\bget rid of\s+(?:all\s+)?(?:the\s+|these\s+|those\s+|every\s+)?$"
+)
+_CLAUSE_START = re.compile(
+    r"(?:^|[.!?,;:\n]\s*)(?:all\s+|the\s+|these\s+|those\s+|most\s+|every\s+)?$"
+)
+_HOSTILE_PREDICATE = re.compile(
+    r"\s*(?:(?:people|folks|men|women|kids|families|immigrants)\s+)?"
+    r"(?:are|r|they're|theyre)\s+(?:all\s+|so\s+|just\s+|such\s+|fucking\s+|really\s+)?"
+    r"(?:disgusting|sneaky|untrustworthy|greedy|dirty|lazy|worthless|filthy|vile|violent|"
+    r"trash|garbage|a burden|the enemy)\b"
+)
+_NARROWED = re.compile(r"^\s*(?:people\s+|men\s+|women\s+)?(?:who|that|which|when)\b")
+
+
+def hostile_to_group(hits: Sequence[Hit], text: str) -> bool:
+    """Hate of a whole group in plain words (_HOSTILE_BEFORE, _HOSTILE_PREDICATE), not in
+    a refusing, attributing or quoting frame, with no in-group cue."""
+    if any(h.category in IN_GROUP_CUES for h in hits):
+        return False
+    groups = [h for h in hits if h.category.startswith(("identity:", "slur:"))]
+    if not groups:
+        return False
+    framed = _scopes(text, REFUSING) + _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
+    for group in groups:
+        if any(a <= group.start < b for a, b in framed):
+            continue
+        before, after = (
+            text[max(0, group.start - 48) : group.start],
+            text[group.end : group.end + 64],
+        )
+        if _NARROWED.match(after):
+            continue
+        if _HOSTILE_BEFORE.search(before):
+            return True
+        if _CLAUSE_START.search(before) and _HOSTILE_PREDICATE.match(after):
+            return True
+    return False
+
+
 def asserted_hate(hits: Sequence[Hit], text: str) -> bool:
-    """Either converse rule: a targeted slur or a dehumanising claim about a group."""
-    return targeted_slur(hits, text) or dehumanising_claim(hits, text)
+    """Any converse rule: a targeted slur, a dehumanising claim about a group, or plain
+    hostility to a whole group."""
+    return (
+        targeted_slur(hits, text) or dehumanising_claim(hits, text) or hostile_to_group(hits, text)
+    )
+
+
+# Solidarity slogans. On real feeds they are mostly quoted by the other side ("black lives
+# matter calls for ..."), so only a post that is nothing but slogans is defused by them.
+_SLOGAN = (
+    r"(?:black lives matter|trans women are women|trans men are men|trans rights are human "
+    r"rights|love is love|refugees welcome|no human is illegal|stop asian hate|hate has no "
+    r"home here|love your neighbou?r|(?:we )?stand with (?:our )?[a-z]+(?: [a-z]+)? neighbou?rs)"
+)
+_SLOGANS_ONLY = re.compile(rf"^(?:[^a-z]*{_SLOGAN})+[^a-z]*$")
+
+
+def slogan_only(text: str) -> bool:
+    """The post is one or more solidarity slogans and nothing else ("Black lives
+    matter!", "Trans women are women. Love is love.")."""
+    return _SLOGANS_ONLY.match(text.strip()) is not None

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from cohesion.classify.normalize import normalize
 from cohesion.classify.rules import build_pipeline
-from cohesion.classify.scopes import defused_hate, dehumanising_claim, targeted_slur
+from cohesion.classify.scopes import (
+    defused_hate,
+    dehumanising_claim,
+    hostile_to_group,
+    slogan_only,
+    targeted_slur,
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +114,36 @@ def test_dehumanising_claims_about_a_group(nlp, text: str) -> None:  # type: ign
 )
 def test_refused_or_not_about_a_group(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
     assert not _claimed(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "hostile"),
+    [
+        ("I hate women.", True),
+        ("Honestly I can't stand Muslims", True),
+        ("We need to get rid of all the gays in this town.", True),
+        ("All Jews are greedy.", True),
+        ("I hate girls who text during movies", False),  # narrowed by a relative clause
+        ("Yelling 'I hate white people' got him arrested, and he said he hates Jews", False),
+        ("I don't hate gay people at all.", False),  # refused
+        ("Chest tattoos on women are trash", False),  # the group does not open the clause
+        ("As a gay man I hate gay bars on Saturdays", False),  # in-group
+    ],
+)
+def test_plain_hostility_to_a_whole_group(nlp, text: str, hostile: bool) -> None:  # type: ignore[no-untyped-def]
+    norm = normalize(text).text
+    assert hostile_to_group(nlp(norm)._.hits, norm) is hostile
+
+
+@pytest.mark.parametrize(
+    ("text", "only"),
+    [
+        ("Black lives matter!", True),
+        ("trans women are women. love is love", True),
+        ("We stand with our immigrant neighbors", True),
+        ("black lives matter calls for white deaths", False),  # the slogan quoted, then attacked
+        ("where is black lives matter now?", False),
+    ],
+)
+def test_a_post_of_slogans_only(text: str, only: bool) -> None:
+    assert slogan_only(normalize(text).text) is only
