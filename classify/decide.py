@@ -12,7 +12,8 @@ Decision rules (all documented in the model card):
   slur or community-place cue, and no quoting, reporting, figurative or refused-frame
   cue in the post, nor a condemning, counter-speech, negation or question cue in the
   frame's own sentence ("I will shoot the mayor. The council is a disgrace" is a threat).
-  "Death to X" is such a frame, and so is running someone over;
+  "Death to X" is such a frame, and so are running someone over, harm to the body
+  ("break his jaw"), arson of a place ("burn the office down") and fetching a rope;
 - a call for violence at anyone is a threat too: a positive frame whose violent word
   is a killing word (kill, shoot, hang, lynch, gas, exterminate...: "those traitors must
   hang", "kill them all", "X need to be shot on sight"), with nothing in the post that
@@ -108,6 +109,7 @@ KILLING_WORD = re.compile(
 NOT_A_CALL = re.compile(
     r"\bbeen\b|\b(?:have|has|had|'ve)\s+(?!to\b)|\b(?:the|a|my|your|flu|booster)\s+shot\b"
 )
+PERSON_AT_END = re.compile(r"\b(?:them|us|me|him|her|you|em)$")
 WEAK_VIOLENCE = frozenset({"destroy", "beat", "crush", "fight", "eliminate", "violence"})
 NOT_A_VICTIM = re.compile(r"^\W*(?:myself|ourselves|me|us)\b")
 COMPANY = re.compile(r"(?:hang|hangs|hanging|hung)\W*$")
@@ -274,17 +276,31 @@ def _harmless_object(verb_part: str, after: str) -> bool:
 def harmless_violence(hits: Sequence[Hit], text: str, categories: set[str]) -> bool:
     """Every violent word of the post is used harmlessly: company or oneself ("hang out
     with", "hang in there", "could kill myself"), a vaccine or a photo ("the flu shot"),
-    or a weak verb beside legitimate action ("destroy them at the ballot box"). A weapon
-    or a veiled cue keeps the post with the model."""
+    inside a named figure of speech ("kill this ordinance"), or a weak verb beside
+    legitimate action ("destroy them at the ballot box"). A weapon or a veiled cue keeps
+    the post with the model."""
     violent = [h for h in hits if h.category == "threat_violent"]
-    # A veiled cue built on the violent word itself ("should hang") is judged with it.
-    veiled = [h for h in hits if h.category == "threat_veiled"
-              and not any(h.start <= v.start and v.end <= h.end for v in violent)]  # fmt: skip
-    if not violent or veiled or "threat_weapon" in categories:
+    if not violent or "threat_weapon" in categories:
+        return False
+    # Named figures of speech, except those that end on a person ("beat them" is a match
+    # won or a beating; "killing me" a joke or not): the model weighs those.
+    figures = [h for h in hits if h.category == "ctx_figurative"
+               and not PERSON_AT_END.search(text[h.start : h.end])]  # fmt: skip
+    company = [h for h in violent if _harmless_object(text[h.start : h.end],
+                                                      text[h.end : h.end + 16])]  # fmt: skip
+    # A veiled cue built on a word used for company ("should hang" in "should hang out")
+    # is judged with it; any other veiled cue ("deserves to die") keeps the post.
+    if any(h.category == "threat_veiled"
+           and not any(h.start <= v.start and v.end <= h.end for v in company)
+           for h in hits):  # fmt: skip
         return False
     for hit in violent:
         word = text[hit.start : hit.end]
-        if _harmless_object(word, text[hit.end : hit.end + 16]):
+        if hit in company:
+            continue
+        # Inside a figure of speech the lexicon names ("kill this ordinance", "shoot me
+        # an email", "killing it").
+        if any(f.start <= hit.start and hit.end <= f.end for f in figures):
             continue
         if NOT_A_CALL.search(text[max(0, hit.start - 12) : hit.end]) and word == "shot":
             continue

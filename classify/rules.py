@@ -50,7 +50,13 @@ IMPERATIVE_RE = re.compile(
     r"(?:^|[.!?\n]\s*|\b(?:just|so|then|now|and|let's|lets)\s+)"
     r"((?:(?:kill|shoot|gas|nuke|exterminate|lynch|behead|stab|slaughter|euthanize|string up)"
     r"\s+(?:them|him|her|em|'em|all|every|each|the|those|these|any)"
-    r"|(?:hang|bomb|round up|line up|wipe out)\s+(?:them|him|her|em|'em|all|every|those|these))\b)"
+    r"|(?:hang|bomb|round up|line up|wipe out)\s+(?:them|him|her|em|'em|all|every|those|these)"
+    # Arson and bombing of a place: "burn the election office down", "torch city hall".
+    r"|(?:torch|firebomb|bomb|blow up)\s+(?:the|that|this|their|his|her|every|all|those)"
+    r"|burn\s+(?:the|that|this|their|his|her|every|all|those)(?:\s+[\w']+){1,4}?\s+down"
+    # Fetching the means of a lynching: "get the rope", "grab the pitchforks".
+    r"|(?:get|grab|bring|fetch)\s+(?:the|a|some|your|our)\s+"
+    r"(?:rope|ropes|noose|nooses|pitchforks|torches|gallows))\b)"
 )
 CONDITIONAL_RE = re.compile(
     r"\b(?:if|when|unless)\b[^.!?\n]{0,60}?\b(?:we|i|people|someone|somebody)\s*"
@@ -87,6 +93,9 @@ _PHRASAL = ["wipe", "take", "blow", "string", "strings", "gun", "mow", "shoot", 
             "wiped", "took", "blew", "strung", "gunned", "mowed", "burned", "lined", "rounded"]  # fmt: skip
 _PARTICLES = ["out", "up", "down"]
 _RUN = ["run", "runs", "ran", "running"]
+_BREAK = ["break", "smash", "bash", "crack", "cave", "snap", "stomp"]
+_BODY = ["jaw", "jaws", "neck", "necks", "legs", "leg", "face", "faces", "skull", "skulls",
+         "head", "heads", "teeth", "arms", "knees", "kneecaps", "ribs", "nose"]  # fmt: skip
 _ROUTE = ["to", "there", "here", "and", "for", "with", "tomorrow", "later", "now", "soon"]
 _NOT_FRAME_VERBS = frozenset({"fire"})
 _SELF_VERBS = frozenset({"die", "dies", "dead", "death"})
@@ -228,6 +237,15 @@ class RuleComponent:
         self.matcher.add("threat_frame_intent", [intent + p for p in run_over])
         self.matcher.add("threat_frame_call", [call + p for p in run_over])
         self.matcher.add("threat_frame_wish", [wish + p for p in run_over])
+        # Harm to the body: "break his jaw", "smash her face", "bash their heads in".
+        body_harm: list[dict[str, Any]] = [
+            {"LOWER": {"IN": _BREAK}},
+            {"LOWER": {"IN": ["his", "her", "their", "your", "ur", "the"]}},
+            {"LOWER": {"IN": _BODY}},
+        ]
+        self.matcher.add("threat_frame_intent", [intent + body_harm])
+        self.matcher.add("threat_frame_call", [call + body_harm])
+        self.matcher.add("threat_frame_wish", [wish + body_harm])
         # "Death to X" is a slogan calling for a killing, the imperative of a crowd.
         self.matcher.add("threat_frame_call", [[{"LOWER": "death"}, {"LOWER": "to"}]])
         self.masked = _masked_patterns(lexicons)
@@ -258,9 +276,10 @@ class RuleComponent:
                     continue
                 span = doc[start:end]
                 hits.append(Hit(category, span.start_char, span.end_char))
-            # An imperative at the start of a sentence ("Hang them all", "Nuke the city")
-            # calls on the reader: the same frame as "someone should".
-            hits += [Hit("threat_frame_call", *m.span(1)) for m in IMPERATIVE_RE.finditer(text)]
+        # An imperative at the start of a sentence ("Hang them all", "Burn the office
+        # down") calls on the reader: the same frame as "someone should". A regex, cheap
+        # enough to run on every text ("burn ... down" holds no one violent word).
+        hits += [Hit("threat_frame_call", *m.span(1)) for m in IMPERATIVE_RE.finditer(text)]
         hits += [Hit("threat_conditional", *m.span()) for m in CONDITIONAL_RE.finditer(text)]
         if "*" in text:
             for token in doc:

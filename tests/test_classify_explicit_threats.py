@@ -29,6 +29,9 @@ def model() -> classify.Model:
         "I hope someone runs over that state senator with a truck",
         # A condemning or denying word in another sentence does not undo the threat.
         "I will shoot the mayor. The council is a disgrace, no more taxes.",
+        "If I see Commissioner Hale in town I'm going to break his jaw",
+        "Burn the election office down",
+        "Get the rope, the school board is meeting tonight",
     ],
 )
 def test_explicit_threats_against_officials_are_flagged(model: classify.Model, text: str) -> None:
@@ -50,6 +53,9 @@ def test_explicit_threats_against_officials_are_flagged(model: classify.Model, t
         "I will run over to city hall tomorrow to file the form",
         "This budget is killing us. The mayor should resign.",
         "Nobody should ever hurt the mayor. Vote her out.",
+        "I wish the council would kill this ordinance once and for all",
+        "I'm going to break the news to the mayor tonight",
+        "Burn the midnight oil, the council vote is tomorrow",
     ],
 )
 def test_reports_quotes_negations_and_figures_of_speech_are_not(
