@@ -172,15 +172,24 @@ _HOSTILE_BEFORE = re.compile(
     r"(?:hate|despise|loathe|can't stand|cant stand|detest)\s+"
     r"(?:all\s+)?(?:the\s+|these\s+|those\s+|every\s+)?$"
     r"|\bget rid of\s+(?:all\s+)?(?:the\s+|these\s+|those\s+|every\s+)?$"
+    r"|\b(?:i|we)(?:'ll|\s+will|\s+would)?\s+never\s+(?:hire|rent to|vote for|serve|trust)\s+"
+    r"(?:a|an|any|another)?\s*$"
 )
 _CLAUSE_START = re.compile(
     r"(?:^|[.!?,;:\n]\s*)(?:all\s+|the\s+|these\s+|those\s+|most\s+|every\s+)?$"
 )
 _HOSTILE_PREDICATE = re.compile(
     r"\s*(?:(?:people|folks|men|women|kids|families|immigrants)\s+)?"
-    r"(?:are|r|they're|theyre)\s+(?:all\s+|so\s+|just\s+|such\s+|fucking\s+|really\s+)?"
+    r"(?:(?:are|r|they're|theyre)\s+(?:all\s+|so\s+|just\s+|such\s+|fucking\s+|really\s+)?"
     r"(?:disgusting|sneaky|untrustworthy|greedy|dirty|lazy|worthless|filthy|vile|violent|"
     r"trash|garbage|a burden|the enemy)\b"
+    # Exclusion: denied rights or a place in public life.
+    r"|(?:should|must|need to|ought to)\s+(?:never|not)\s+be\s+allowed\s+to\s+"
+    r"(?:vote|work|teach|live|adopt|marry|exist|hold office|run for)\b"
+    r"|(?:shouldn't|can't|cannot|mustn't)\s+be\s+allowed\s+to\s+"
+    r"(?:vote|work|teach|live|adopt|marry|exist|hold office|run for)\b"
+    r"|(?:don't|do not|dont)\s+deserve\s+(?:any\s+)?(?:rights|to live|to vote|respect)\b"
+    r"|belong\s+in\s+the\s+kitchen\b)"
 )
 _NARROWED = re.compile(r"^\s*(?:people\s+|men\s+|women\s+)?(?:who|that|which|when)\b")
 

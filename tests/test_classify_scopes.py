@@ -123,6 +123,12 @@ def test_refused_or_not_about_a_group(nlp, text: str) -> None:  # type: ignore[n
         ("Honestly I can't stand Muslims", True),
         ("We need to get rid of all the gays in this town.", True),
         ("All Jews are greedy.", True),
+        ("Women belong in the kitchen, not in office.", True),
+        ("Muslims should not be allowed to vote here", True),
+        ("I'll never hire a woman, they're too emotional", True),
+        ("Immigrants don't deserve any rights", True),
+        ("I'll never hire a contractor again after that roof", False),  # no group
+        ("Should women be allowed to vote? Yes, since 1920.", False),  # not a claim
         ("I hate girls who text during movies", False),  # narrowed by a relative clause
         ("Yelling 'I hate white people' got him arrested, and he said he hates Jews", False),
         ("I don't hate gay people at all.", False),  # refused
