@@ -106,9 +106,9 @@ KILLING_WORD = re.compile(
 )
 # Not a call: a report in the perfect ("people have been murdered"), a vaccine or a photo
 # ("take the shot"), company ("hang out with"), or harm to oneself ("kill myself").
-NOT_A_CALL = re.compile(
-    r"\bbeen\b|\b(?:have|has|had|'ve)\s+(?!to\b)|\b(?:the|a|my|your|flu|booster)\s+shot\b"
-)
+VACCINE_SHOT = r"\b(?:the|a|my|your|flu|booster)\s+shot\b"
+NOT_A_CALL = re.compile(rf"\bbeen\b|\b(?:have|has|had|'ve)\s+(?!to\b)|{VACCINE_SHOT}")
+SHOT_GIVEN = re.compile(rf"{VACCINE_SHOT}$")
 PERSON_AT_END = re.compile(r"\b(?:them|us|me|him|her|you|em)$")
 WEAK_VIOLENCE = frozenset({"destroy", "beat", "crush", "fight", "eliminate", "violence"})
 NOT_A_VICTIM = re.compile(r"^\W*(?:myself|ourselves|me|us)\b")
@@ -302,7 +302,7 @@ def harmless_violence(hits: Sequence[Hit], text: str, categories: set[str]) -> b
         # an email", "killing it").
         if any(f.start <= hit.start and hit.end <= f.end for f in figures):
             continue
-        if NOT_A_CALL.search(text[max(0, hit.start - 12) : hit.end]) and word == "shot":
+        if word == "shot" and SHOT_GIVEN.search(text[max(0, hit.start - 12) : hit.end]):
             continue
         if word in WEAK_VIOLENCE and "ctx_legit" in categories:
             continue

@@ -134,3 +134,18 @@ def test_the_call_rule_leaves_oneself_company_reports_and_weak_verbs(
 ) -> None:
     (prediction,) = model.predict([text])
     assert "threat" not in prediction.flags
+
+
+def test_the_harmless_use_veto_reads_only_a_vaccine_shot() -> None:
+    """'the flu shot' is harmless; 'should have been shot' is no vaccine (a report-shaped
+    pattern of the call rule once vetoed it)."""
+    from cohesion.classify.decide import harmless_violence
+
+    def shot_at(text: str) -> list[Hit]:
+        start = text.rindex("shot")
+        return [Hit("threat_violent", start, start + 4)]
+
+    flu = "you need to get the flu shot"
+    assert harmless_violence(shot_at(flu), flu, {"threat_violent"})
+    wish = "those traitors should have been shot"
+    assert not harmless_violence(shot_at(wish), wish, {"threat_violent"})
