@@ -234,18 +234,15 @@ class RuleComponent:
             [{"LOWER": {"IN": _RUN}}, {"LOWER": "over"}, {"LOWER": {"NOT_IN": _ROUTE}}],
             [{"LOWER": {"IN": _RUN}}, {"LOWER": {"IN": _OBJECTS}}, {"LOWER": "over"}],
         ]
-        self.matcher.add("threat_frame_intent", [intent + p for p in run_over])
-        self.matcher.add("threat_frame_call", [call + p for p in run_over])
-        self.matcher.add("threat_frame_wish", [wish + p for p in run_over])
         # Harm to the body: "break his jaw", "smash her face", "bash their heads in".
         body_harm: list[dict[str, Any]] = [
             {"LOWER": {"IN": _BREAK}},
             {"LOWER": {"IN": ["his", "her", "their", "your", "ur", "the"]}},
             {"LOWER": {"IN": _BODY}},
         ]
-        self.matcher.add("threat_frame_intent", [intent + body_harm])
-        self.matcher.add("threat_frame_call", [call + body_harm])
-        self.matcher.add("threat_frame_wish", [wish + body_harm])
+        for frame, opening in (("threat_frame_intent", intent), ("threat_frame_call", call),
+                               ("threat_frame_wish", wish)):  # fmt: skip
+            self.matcher.add(frame, [opening + act for act in (*run_over, body_harm)])
         # "Death to X" is a slogan calling for a killing, the imperative of a crowd.
         self.matcher.add("threat_frame_call", [[{"LOWER": "death"}, {"LOWER": "to"}]])
         self.masked = _masked_patterns(lexicons)
