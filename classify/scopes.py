@@ -68,6 +68,12 @@ def _scopes(
     return spans
 
 
+def _mention_frames(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(refusing scopes, attributing scopes and quotes) of a text: where a claim is
+    mentioned rather than asserted, for the converse rules."""
+    return _scopes(text, REFUSING), _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
+
+
 def _inside(hit: Hit, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= hit.start and hit.end <= b for a, b in spans)
 
@@ -115,8 +121,7 @@ def targeted_slur(hits: Sequence[Hit], text: str) -> bool:
     ]  # fmt: skip
     if not aimed:
         return False
-    refusing = _scopes(text, REFUSING)
-    mentioned = _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
+    refusing, mentioned = _mention_frames(text)
     return any(not _inside(h, refusing) and not _inside(h, mentioned) for h in aimed)
 
 
@@ -133,7 +138,9 @@ _DEHUMANISING = re.compile(
     # The conspiracy trope of control.
     r"|\bcontrol (?:the|our|all the) (?:banks|media|world|government|money)\b"
 )
-_GROUP_NOUN = re.compile(r"\s*(?:(?:people|folks|men|women|kids|families|immigrants)\s*)?$")
+# Nouns that follow a group's name and still name the group ("Black people", "gay men").
+_GROUP_NOUNS = r"(?:people|folks|men|women|kids|families|immigrants)"
+_GROUP_NOUN = re.compile(rf"\s*(?:{_GROUP_NOUNS}\s*)?$")
 _SUBJECT = re.compile(r"(?:^|\s)(?:they|they're|theyre)\s*$")
 
 
@@ -145,8 +152,7 @@ def dehumanising_claim(hits: Sequence[Hit], text: str) -> bool:
     groups = [h for h in hits if h.category.startswith(("identity:", "slur:"))]
     if not groups:
         return False
-    refusing = _scopes(text, REFUSING)
-    mentioned = _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
+    refusing, mentioned = _mention_frames(text)
     for m in _DEHUMANISING.finditer(text):
         if any(a <= m.start() < b for a, b in refusing + mentioned):
             continue
@@ -179,15 +185,13 @@ _CLAUSE_START = re.compile(
     r"(?:^|[.!?,;:\n]\s*)(?:all\s+|the\s+|these\s+|those\s+|most\s+|every\s+)?$"
 )
 _HOSTILE_PREDICATE = re.compile(
-    r"\s*(?:(?:people|folks|men|women|kids|families|immigrants)\s+)?"
+    rf"\s*(?:{_GROUP_NOUNS}\s+)?"
     r"(?:(?:are|r|they're|theyre)\s+(?:all\s+|so\s+|just\s+|such\s+|fucking\s+|really\s+)?"
     r"(?:disgusting|sneaky|untrustworthy|greedy|dirty|lazy|worthless|filthy|vile|violent|"
     r"trash|garbage|a burden|the enemy)\b"
     # Exclusion: denied rights or a place in public life.
-    r"|(?:should|must|need to|ought to)\s+(?:never|not)\s+be\s+allowed\s+to\s+"
-    r"(?:vote|work|teach|live|adopt|marry|exist|hold office|run for)\b"
-    r"|(?:shouldn't|can't|cannot|mustn't)\s+be\s+allowed\s+to\s+"
-    r"(?:vote|work|teach|live|adopt|marry|exist|hold office|run for)\b"
+    r"|(?:(?:should|must|need to|ought to)\s+(?:never|not)|shouldn't|can't|cannot|mustn't)"
+    r"\s+be\s+allowed\s+to\s+(?:vote|work|teach|live|adopt|marry|exist|hold office|run for)\b"
     r"|(?:don't|do not|dont)\s+deserve\s+(?:any\s+)?(?:rights|to live|to vote|respect)\b"
     r"|belong\s+in\s+the\s+kitchen\b)"
 )
@@ -202,7 +206,8 @@ def hostile_to_group(hits: Sequence[Hit], text: str) -> bool:
     groups = [h for h in hits if h.category.startswith(("identity:", "slur:"))]
     if not groups:
         return False
-    framed = _scopes(text, REFUSING) + _scopes(text, ATTRIBUTING, _JUDGED_END) + quoted_spans(text)
+    refusing, mentioned = _mention_frames(text)
+    framed = refusing + mentioned
     for group in groups:
         if any(a <= group.start < b for a, b in framed):
             continue
