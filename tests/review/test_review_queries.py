@@ -26,6 +26,29 @@ def _ids(page: rq.QueuePage) -> list[int]:
     return [item.post_id for item in page.items]
 
 
+def _assert_pages_equal_one_sort(
+    sessions: sessionmaker[Session], queue: str, filters: QueueFilters, *, descending: bool
+) -> None:
+    """Every page of `queue`, read 4 at a time, equals one sort of the whole queue by its
+    key (ties by post id), and every page counts the same total."""
+    from sqlalchemy import func
+
+    with session_scope(sessions) as session:
+        model = active_model(session)
+        assert model is not None
+        stmt, key, _ = rq._queue_select(model, queue, filters, rq.UNCERTAIN_MARGIN)
+        order = key.desc() if descending else key.asc()
+        everything = [row[1].id for row in session.execute(stmt.order_by(order, rq.Post.id.asc()))]
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = [
+            rq.queue_page(session, model, queue, filters, page=n, per_page=4)
+            for n in range(1, len(everything) // 4 + 3)
+        ]
+    assert [i for page in pages for i in _ids(page)] == everything
+    assert {page.total for page in pages} == {total}
+    assert len(everything) > 8 or filters != QueueFilters()
+
+
 def _user_id(session: Session, name: str) -> int:
     found = users.credentials(session, name)
     assert found is not None
@@ -289,7 +312,7 @@ def test_priority_pages_equal_one_sort_of_the_whole_queue(
     order (store/review_queries.py `_priority_page`); every page equals sorting the
     whole queue by its key, with ties in priority and watchlist hits among them."""
     from cohesion.store.models import Classification, ClassificationTag
-    from sqlalchemy import func, update
+    from sqlalchemy import update
 
     with session_scope(sessions) as session:
         model = active_model(session)
@@ -311,21 +334,7 @@ def test_priority_pages_equal_one_sort_of_the_whole_queue(
                     update(Classification).where(Classification.id == c.id).values(flag_threat=True)
                 )
                 session.add(ClassificationTag(classification_id=c.id, kind="watchlist", value="X"))
-    with session_scope(sessions) as session:
-        model = active_model(session)
-        assert model is not None
-        stmt, key, _ = rq._queue_select(model, "priority", filters, rq.UNCERTAIN_MARGIN)
-        everything = [
-            row[1].id for row in session.execute(stmt.order_by(key.desc(), rq.Post.id.asc()))
-        ]
-        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        pages = [
-            rq.queue_page(session, model, "priority", filters, page=n, per_page=4)
-            for n in range(1, len(everything) // 4 + 3)
-        ]
-    assert [i for page in pages for i in _ids(page)] == everything
-    assert {page.total for page in pages} == {total}
-    assert len(everything) > 8 or filters != QueueFilters()
+    _assert_pages_equal_one_sort(sessions, "priority", filters, descending=True)
 
 
 @pytest.mark.parametrize("status", ["unreviewed", "all"])  # the index-only count, the other
@@ -372,7 +381,7 @@ def test_uncertain_pages_equal_one_sort_of_the_whole_queue(
     """The uncertain queue sorts classifications alone and then reads the page's rows;
     every page equals sorting the whole queue's rows by closeness (ties by post id)."""
     from cohesion.store.models import Classification
-    from sqlalchemy import func, update
+    from sqlalchemy import update
 
     with session_scope(sessions) as session:
         ids = list(session.scalars(select(Classification.id).order_by(Classification.id)))
@@ -381,18 +390,4 @@ def test_uncertain_pages_equal_one_sort_of_the_whole_queue(
                 update(Classification).where(Classification.id == classification_id)
                 .values(score_hate=(0.45, 0.55, 0.6)[n % 3], score_threat=0.1)
             )  # fmt: skip
-    with session_scope(sessions) as session:
-        model = active_model(session)
-        assert model is not None
-        stmt, key, _ = rq._queue_select(model, "uncertain", filters, rq.UNCERTAIN_MARGIN)
-        everything = [
-            row[1].id for row in session.execute(stmt.order_by(key.asc(), rq.Post.id.asc()))
-        ]
-        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        pages = [
-            rq.queue_page(session, model, "uncertain", filters, page=n, per_page=4)
-            for n in range(1, len(everything) // 4 + 3)
-        ]
-    assert [i for page in pages for i in _ids(page)] == everything
-    assert {page.total for page in pages} == {total}
-    assert len(everything) > 8 or filters != QueueFilters()
+    _assert_pages_equal_one_sort(sessions, "uncertain", filters, descending=False)
