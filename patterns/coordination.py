@@ -9,9 +9,9 @@ shingles (every word, stopwords kept; links and handles dropped, so "@mayor" or 
 tracking link does not tell copies apart) is at least `similarity` (default 0.7: one
 word changed in a 20-word post still matches, a headline quoted with a sentence of
 one's own does not). Candidate pairs come from MinHash LSH (`datasketch`'s numbers, 128
-permutations, fixed seed, computed for all posts at once: patterns/minhash.py), then every candidate pair is checked with the exact
-Jaccard similarity, so LSH only saves work and never decides (it is tuned so that
-it rarely misses a pair: see LSH_WEIGHTS). Posts of fewer than
+permutations, fixed seed, computed for all posts at once: patterns/minhash.py), then
+every candidate pair is checked with the exact Jaccard similarity, so LSH only saves
+work and never decides (it is tuned so that it rarely misses a pair: see LSH_WEIGHTS). Posts of fewer than
 `min_words` words are left out: "lol" or "this!" from five accounts is not a campaign.
 Near-identical posts are joined transitively (A~B and B~C puts A, B, C together).
 
